@@ -1,0 +1,304 @@
+"""The typed, read-only facts that checks see: what the tenant facade returns, nothing more.
+
+Records carry only the fields closegate uses (each is fetched with `$select`). They are frozen
+dataclasses so a check cannot change what another check will read. `TenantReader` is the seam
+between the checks and Microsoft Graph: checks depend on this Protocol, `closegate.tenant.Tenant`
+implements it over Graph, and tests may implement it over fixtures.
+
+Every reader method may raise a `closegate.errors.ClosegateError` (PermissionDenied, Throttled,
+TransportError, MalformedResponse); the runner turns that into an ERROR result that names the cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "GLOBAL_ADMINISTRATOR",
+    "BILLING_ADMINISTRATOR",
+    "MICROSOFT_FIRST_PARTY_TENANTS",
+    "Application",
+    "AzureSubscription",
+    "Caller",
+    "CompanySubscription",
+    "ConditionalAccessPolicy",
+    "DeletedItem",
+    "Domain",
+    "Group",
+    "Organization",
+    "PerUserMfa",
+    "RegistrationDetail",
+    "ReportSettings",
+    "B2CInventory",
+    "RoleAssignment",
+    "SecurityDefaults",
+    "ServicePrincipal",
+    "SubscribedSku",
+    "TenantReader",
+    "UsageRow",
+    "User",
+]
+
+# Role template ids (graph-facts §2.2, Entra permissions reference).
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
+
+# appOwnerOrganizationId of Microsoft's own service principals. A community convention, not a
+# documented rule (graph-facts §6): used only to label SPs that may refuse deletion.
+MICROSOFT_FIRST_PARTY_TENANTS = frozenset(
+    {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+)
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    display_name: str
+    primary_domain: str
+    on_premises_sync_enabled: bool | None
+    on_premises_last_sync: datetime | None
+    partner_tenant_type: str | None
+    tenant_type: str | None  # "AAD", "AAD B2C", ...
+    verified_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    user_principal_name: str
+    display_name: str
+    user_type: str  # "Member" | "Guest"
+    account_enabled: bool
+    on_premises_sync_enabled: bool  # None in Graph is normalised to False (never synced)
+    created: datetime | None = None
+    license_count: int = 0
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_type == "Guest"
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    display_name: str
+    is_assignable_to_role: bool
+    member_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """One holder of a directory role, active or PIM-eligible.
+
+    Assignments to a role-assignable group are expanded: one record per member, with `via_group_id`
+    set, plus the record for the group itself (principal_type "group").
+    """
+
+    id: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str  # "user" | "group" | "servicePrincipal"
+    principal_display_name: str
+    kind: str  # "active" | "eligible"
+    via_group_id: str | None = None
+    principal_user_type: str | None = None  # "Member" | "Guest" for users
+    directory_scope_id: str = "/"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who closegate is signed in as, and what it may do."""
+
+    kind: str  # "user" | "app"
+    object_id: str  # user object id, or the app's service principal object id
+    display_name: str
+    user_principal_name: str | None  # users only
+    app_id: str  # the client id used to sign in
+    role_template_ids: frozenset[str]  # active directory roles (transitive)
+    permissions: frozenset[str]  # Graph permissions granted in the token (roles or scp)
+    arm_access: bool | None = None  # None: not determined
+    user_type: str | None = None
+    on_premises_sync_enabled: bool = False
+
+    @property
+    def is_global_admin(self) -> bool:
+        return GLOBAL_ADMINISTRATOR in self.role_template_ids
+
+
+@dataclass(frozen=True)
+class SubscribedSku:
+    sku_id: str
+    sku_part_number: str
+    capability_status: str  # Enabled | Warning | Suspended | LockedOut | Deleted
+    enabled_units: int
+    warning_units: int
+    suspended_units: int
+    locked_out_units: int
+    consumed_units: int
+    subscription_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompanySubscription:
+    id: str
+    sku_id: str
+    sku_part_number: str
+    status: str  # Enabled | Warning | Suspended | LockedOut | Deleted
+    is_trial: bool
+    created: datetime | None
+    next_lifecycle: datetime | None
+    owner_tenant_id: str | None  # set when a partner (CSP) created it
+    total_licenses: int
+
+
+@dataclass(frozen=True)
+class PerUserMfa:
+    user_id: str
+    state: str  # disabled | enabled | enforced
+
+
+@dataclass(frozen=True)
+class SecurityDefaults:
+    is_enabled: bool
+
+
+@dataclass(frozen=True)
+class ConditionalAccessPolicy:
+    id: str
+    display_name: str
+    state: str  # enabled | disabled | enabledForReportingButNotEnforced
+    requires_mfa: bool  # "mfa" in grantControls.builtInControls
+    authentication_strength: str | None  # display name or id of a required authentication strength
+
+    @property
+    def demands_mfa(self) -> bool:
+        return self.requires_mfa or self.authentication_strength is not None
+
+
+@dataclass(frozen=True)
+class RegistrationDetail:
+    user_id: str
+    user_principal_name: str
+    is_mfa_registered: bool
+    methods_registered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Application:
+    id: str
+    app_id: str
+    display_name: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    id: str
+    app_id: str
+    display_name: str
+    account_enabled: bool
+    app_owner_organization_id: str | None
+    service_principal_type: str | None  # Application | ManagedIdentity | Legacy | SocialIdp
+
+    @property
+    def is_microsoft_first_party(self) -> bool:
+        return self.app_owner_organization_id in MICROSOFT_FIRST_PARTY_TENANTS
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    is_default: bool
+    is_initial: bool
+    is_verified: bool
+
+
+@dataclass(frozen=True)
+class AzureSubscription:
+    subscription_id: str
+    display_name: str
+    state: str  # Enabled | Warned | PastDue | Disabled | Deleted
+    quota_id: str | None = None  # e.g. FreeTrial_2014-09-01, PayAsYouGo_2014-09-01
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One row of a Microsoft 365 usage report: how much content an owner or site holds."""
+
+    report: str  # "mailbox" | "onedrive" | "sharepoint"
+    owner_principal_name: str
+    owner_display_name: str
+    site_url: str | None
+    storage_bytes: int
+    item_count: int
+    is_deleted: bool
+    last_activity: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletedItem:
+    id: str
+    kind: str  # "user" | "application" | "servicePrincipal" | "group"
+    display_name: str
+    deleted: datetime | None
+    user_principal_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    display_concealed_names: bool
+
+
+@dataclass(frozen=True)
+class B2CInventory:
+    """What an Azure AD B2C directory must be emptied of before deletion (graph-facts §6, S36)."""
+
+    user_flows: tuple[str, ...]
+    identity_providers: tuple[str, ...]
+    policy_keysets: tuple[str, ...]
+    custom_policies: tuple[str, ...]
+
+
+class TenantReader(Protocol):
+    """The read-only facade checks see. Each method returns every object (paging is hidden)."""
+
+    def now(self) -> datetime:
+        """The tenant's clock (the Date header of Graph's answers), timezone-aware UTC."""
+        ...
+
+    def organization(self) -> Organization: ...
+    def caller(self) -> Caller: ...
+    def users(self) -> tuple[User, ...]: ...
+    def groups(self) -> tuple[Group, ...]: ...
+    def role_assignments(self, role_template_id: str) -> tuple[RoleAssignment, ...]:
+        """Active and PIM-eligible holders of one role, groups expanded to their members."""
+        ...
+
+    def subscribed_skus(self) -> tuple[SubscribedSku, ...]: ...
+    def company_subscriptions(self) -> tuple[CompanySubscription, ...]: ...
+    def per_user_mfa(self) -> tuple[PerUserMfa, ...]:
+        """The per-user MFA state of every user (beta authentication/requirements)."""
+        ...
+
+    def security_defaults(self) -> SecurityDefaults: ...
+    def conditional_access_policies(self) -> tuple[ConditionalAccessPolicy, ...]: ...
+    def registration_details(self) -> tuple[RegistrationDetail, ...]: ...
+    def applications(self) -> tuple[Application, ...]: ...
+    def service_principals(self) -> tuple[ServicePrincipal, ...]: ...
+    def domains(self) -> tuple[Domain, ...]: ...
+    def azure_subscriptions(self) -> tuple[AzureSubscription, ...]: ...
+    def usage(self, report: str) -> tuple[UsageRow, ...]:
+        """Rows of the "mailbox", "onedrive" or "sharepoint" usage report (period D7)."""
+        ...
+
+    def report_settings(self) -> ReportSettings: ...
+    def deleted_items(self, kind: str) -> tuple[DeletedItem, ...]:
+        """Soft-deleted objects of one kind: "user", "application", "servicePrincipal", "group"."""
+        ...
+
+    def b2c_inventory(self) -> B2CInventory:
+        """User flows, identity providers, policy keys and custom policies (B2C tenants only)."""
+        ...
+
