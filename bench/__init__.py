@@ -1,0 +1,1 @@
+"""closegate's benchmarks: measurements reported in notes, never timed tests (`python -m bench`)."""

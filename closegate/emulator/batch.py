@@ -1,0 +1,120 @@
+"""JSON batching (graph-facts §8.1): up to 20 requests, ids unique case-insensitively, dependsOn with
+424 on a failed dependency, each inner request routed, checked and throttled like a direct one,
+responses deliberately returned out of order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from closegate.emulator.odata import GraphFault
+from closegate.emulator.wire import Request, Response, json_response
+
+__all__ = ["MAX_BATCH", "run_batch"]
+
+MAX_BATCH = 20
+
+
+def _malformed(message: str) -> GraphFault:
+    return GraphFault(400, "BadRequest", message)
+
+
+def _parse(req: Request) -> list[dict[str, Any]]:
+    try:
+        body = json.loads(req.body.decode("utf-8")) if req.body else None
+    except (ValueError, UnicodeDecodeError):
+        raise _malformed("Invalid batch payload format.") from None
+    items = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise _malformed("Invalid batch payload format.")
+    if len(items) > MAX_BATCH:
+        raise _malformed(f"Batch request cannot have more than {MAX_BATCH} requests.")
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "method", "url")):
+            raise _malformed("Invalid batch payload format: every request needs id, method and url.")
+        key = item["id"].lower()
+        if key in seen:
+            raise _malformed(f"Batch request contains duplicate id '{item['id']}'.")
+        seen.add(key)
+        if "body" in item and not isinstance(item.get("headers"), dict):
+            raise _malformed(f"Request '{item['id']}': headers with Content-Type are required with a body.")
+        deps = item.get("dependsOn", [])
+        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+            raise _malformed(f"Request '{item['id']}': dependsOn must be a list of ids.")
+    ids = {i["id"].lower() for i in items}
+    for item in items:
+        for dep in item.get("dependsOn", []):
+            if dep.lower() not in ids:
+                raise _malformed(f"Request '{item['id']}' depends on unknown id '{dep}'.")
+    return items
+
+
+def _inner_request(outer: Request, item: dict[str, Any], version: str) -> Request:
+    url = item["url"]
+    if "://" in url:
+        raise GraphFault(400, "BadRequest", "Batch request urls must be relative.")
+    path, _, query = url.partition("?")
+    path = "/" + version + "/" + unquote(path).lstrip("/")
+    headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+    headers.setdefault("client-request-id", outer.header("client-request-id"))
+    body = item.get("body")
+    raw = b"" if body is None else (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+    return Request(method=item["method"].upper(), path=path, raw_query=query, headers=headers,
+                   body=raw, base_url=outer.base_url)
+
+
+def _as_item(item_id: str, response: Response) -> dict[str, Any]:
+    headers = {k: v for k, v in response.headers if k.lower() not in ("request-id", "client-request-id")}
+    out: dict[str, Any] = {"id": item_id, "status": response.status, "headers": headers}
+    if response.body:
+        ctype = response.header("Content-Type") or ""
+        out["body"] = json.loads(response.body) if "json" in ctype else response.body.decode("utf-8")
+    return out
+
+
+def run_batch(req: Request, run: Callable[[Request], Response],
+              error: Callable[[Request, GraphFault], Response]) -> Response:
+    version = req.path.lstrip("/").split("/", 1)[0]
+    try:
+        items = _parse(req)
+    except GraphFault as fault:
+        return error(req, fault)
+    by_id = {i["id"].lower(): i for i in items}
+    status: dict[str, int] = {}
+    results: list[dict[str, Any]] = []
+
+    def execute(item: dict[str, Any], chain: tuple[str, ...]) -> int:
+        key = item["id"].lower()
+        if key in status:
+            return status[key]
+        if key in chain:
+            raise _malformed("Batch dependsOn contains a cycle.")
+        failed = [d for d in item.get("dependsOn", [])
+                  if execute(by_id[d.lower()], chain + (key,)) >= 400]
+        if failed:
+            fault = GraphFault(424, "FailedDependency", "Dependent request failed.")
+            response = error(req, fault)
+        else:
+            try:
+                inner = _inner_request(req, item, version)
+                response = error(inner, _malformed("Nested batch requests are not supported.")) \
+                    if inner.path.endswith("/$batch") else run(inner)
+            except GraphFault as fault:
+                response = error(req, fault)
+        status[key] = response.status
+        results.append(_as_item(item["id"], response))
+        return response.status
+
+    try:
+        for item in items:
+            execute(item, ())
+    except GraphFault as fault:
+        return error(req, fault)
+    # Graph returns responses in any order (S27); a stable shuffle keeps clients honest.
+    results.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+    return json_response(200, {"responses": results})

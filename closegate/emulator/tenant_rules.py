@@ -1,0 +1,140 @@
+"""The tenant's clock-driven rules: sync turn-off, recycle bin, subscription and Azure lifecycles.
+
+Kept apart from the state's data so the durations are one visible, configurable table
+(graph-facts §3.2, §2.3, §4.3, §4.4) and the rules can be read top to bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from closegate.emulator.records import AzureSubscription, SubscriptionRecord
+
+if TYPE_CHECKING:
+    from closegate.emulator.state import TenantState
+
+__all__ = ["Lifecycle", "LifecycleRules"]
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    sync_turn_off: timedelta = timedelta(hours=72)  # §3.2: "may take up to 72 hours"
+    recycle_bin: timedelta = 30 * DAY  # §2.3: restorable for 30 days
+    deprovision_after_delete: timedelta = timedelta(hours=72)  # §4.3 (S1)
+    renewal_term: timedelta = 365 * DAY
+    # §4.3 (S3): Expired 30 d, Disabled 90 d for most offers; Graph's states split "Disabled" into
+    # Suspended then LockedOut (§4.1 order of transition).
+    paid: tuple[tuple[str, timedelta], ...] = (
+        ("Warning", 30 * DAY), ("Suspended", 60 * DAY), ("LockedOut", 30 * DAY))
+    # §4.3 (S1 trial table): Expired 30 d, Disabled 30 d, then deprovisioned.
+    trial: tuple[tuple[str, timedelta], ...] = (
+        ("Warning", 30 * DAY), ("Suspended", 15 * DAY), ("LockedOut", 15 * DAY))
+    azure_delete_wait: timedelta = 7 * DAY  # §4.4 (S1)
+    azure_delete_wait_short: timedelta = 3 * DAY  # free trial and pay-as-you-go
+    short_wait_quota_ids: tuple[str, ...] = ("FreeTrial_2014-09-01", "PayAsYouGo_2014-09-01")
+
+
+class Lifecycle:
+    """Applies `LifecycleRules` to a tenant; every method takes `now` from the simulated clock."""
+
+    def __init__(self, rules: LifecycleRules) -> None:
+        self.rules = rules
+
+    def apply(self, state: TenantState, now: datetime) -> None:
+        self._sync(state, now)
+        self._recycle_bin(state, now)
+        for sub in list(state.subscriptions.values()):
+            self._advance(sub, now)
+            if sub.deprovision_at is not None and now >= sub.deprovision_at:
+                del state.subscriptions[sub.id]
+
+    # -- directory synchronization (§3.2): the org flag and every synced object flip together
+    def _sync(self, state: TenantState, now: datetime) -> None:
+        org = state.organization
+        started = org.sync_off_requested_at
+        if started is None or org.sync_enabled is not True or now < started + self.rules.sync_turn_off:
+            return
+        org.sync_enabled = False
+        for user in state.user_list:
+            if user.sync_enabled:
+                user.sync_enabled = False
+        for group in state.groups.values():
+            if group.sync_enabled:
+                group.sync_enabled = False
+
+    def sync_reenable_allowed(self, state: TenantState, now: datetime) -> bool:
+        started = state.organization.sync_off_requested_at
+        return started is None or now >= started + self.rules.sync_turn_off
+
+    def _recycle_bin(self, state: TenantState, now: datetime) -> None:
+        horizon = now - self.rules.recycle_bin
+        for user in [u for u in state.user_list if u.deleted_at and u.deleted_at <= horizon]:
+            state.purge_user(user)
+        for table in (state.groups, state.applications, state.service_principals):
+            for key in [k for k, v in table.items() if v.deleted_at and v.deleted_at <= horizon]:
+                del table[key]
+
+    # -- Microsoft 365 subscriptions (§4.1, §4.3)
+    def _advance(self, sub: SubscriptionRecord, now: datetime) -> None:
+        while sub.next_lifecycle is not None and now >= sub.next_lifecycle:
+            if sub.status == "Enabled" and sub.auto_renew and not sub.is_trial:
+                sub.next_lifecycle += self.rules.renewal_term
+                continue
+            if sub.status == "Deleted":
+                sub.next_lifecycle = None
+                return
+            chain = self.rules.trial if sub.is_trial else self.rules.paid
+            states = ["Enabled", *(name for name, _ in chain)]
+            position = states.index(sub.status) if sub.status in states else len(states) - 1
+            if position + 1 < len(states):
+                sub.status, duration = chain[position]
+                sub.next_lifecycle += duration
+            else:
+                self._mark_deleted(sub, sub.next_lifecycle)
+
+    def cancel(self, sub: SubscriptionRecord, now: datetime) -> None:
+        """Cancel: renewal stops; inside the window it skips Expired and goes Disabled (§4.3)."""
+        if sub.status == "Deleted":
+            return
+        sub.auto_renew = False
+        if sub.status in ("Enabled", "Warning"):
+            chain = self.rules.trial if sub.is_trial else self.rules.paid
+            sub.status = "Suspended"
+            sub.next_lifecycle = now + dict(chain)["Suspended"]
+
+    def delete(self, sub: SubscriptionRecord, now: datetime) -> None:
+        """Explicit delete: only a canceled (not Enabled) subscription; deprovisioned 72 h later."""
+        from closegate.emulator.state import Refused
+
+        if sub.status == "Enabled":
+            raise Refused("an active subscription must be canceled before it can be deleted")
+        if sub.status != "Deleted":
+            self._mark_deleted(sub, now)
+
+    def _mark_deleted(self, sub: SubscriptionRecord, when: datetime) -> None:
+        sub.status = "Deleted"
+        sub.auto_renew = False
+        sub.deprovision_at = when + self.rules.deprovision_after_delete
+        sub.next_lifecycle = sub.deprovision_at
+
+    # -- Azure (§4.4): cancel through ARM, delete through the portal once the window has passed
+    def azure_deletable_at(self, azure: AzureSubscription) -> datetime | None:
+        if azure.canceled_at is None:
+            return None
+        short = azure.quota_id in self.rules.short_wait_quota_ids
+        wait = self.rules.azure_delete_wait_short if short else self.rules.azure_delete_wait
+        return azure.canceled_at + wait
+
+    def delete_azure(self, state: TenantState, azure: AzureSubscription, now: datetime) -> None:
+        from closegate.emulator.state import Refused
+
+        when = self.azure_deletable_at(azure)
+        if when is None:
+            raise Refused("an Azure subscription must be canceled before it can be deleted")
+        if now < when:
+            raise Refused(f"this Azure subscription can be deleted from {when.isoformat()}")
+        del state.azure_subscriptions[azure.subscription_id]
