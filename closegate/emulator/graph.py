@@ -233,7 +233,12 @@ class GraphService:
         prefix = f"/{version}/"
         if version not in ("v1.0", "beta") or not req.path.startswith(prefix):
             raise GraphFault(400, "BadRequest", "Invalid version.")
-        resource = req.path[len(prefix):].rstrip("/")
+        # Graph accepts the namespace alias "graph." for "microsoft.graph." in type casts (the SDK
+        # builds `/directory/deletedItems/graph.user`); route on the full name.
+        resource = "/".join(
+            "microsoft." + seg if seg.startswith("graph.") else seg
+            for seg in req.path[len(prefix):].rstrip("/").split("/")
+        )
         route, args = self._route(req.method, resource, version)
         if not principal.permissions & route.permissions:
             raise GraphFault(403, "Authorization_RequestDenied", DENIED)

@@ -79,8 +79,7 @@ class Emulator:
         state = load_scenario(self.scenario)
         state.eventual_delay = timedelta(seconds=self._fault_spec.eventual)
         registry = build_registry(pki)
-        sp_oids = {app.client_id: state.ensure_service_principal(app.client_id, app.display_name)
-                   for app in registry.all()}
+        sp_oids = _ServicePrincipalsOnFirstSignIn(state, registry)
         issuer = TokenIssuer(pki, state.tenant_id, lifetime=lambda: self.faults.spec.token_lifetime)
         identity = IdentityPlatform(state, registry, issuer, sp_oids, device_interval=self._device_code_interval)
         graph = GraphService(state, self._limits if self._limits is not None else Limits())
@@ -174,3 +173,24 @@ class Emulator:
             self._operator = OperatorClient(self.operator_url, self.ca_path)
         return self._operator
 
+
+class _ServicePrincipalsOnFirstSignIn(dict[str, str]):
+    """Client id -> service principal object id, registering the SP in the tenant on first sign-in.
+
+    A real tenant holds only the app registrations its administrators created: usually one for
+    closegate. Registering every test client up front would put three apps into every scenario that
+    no real tenant has (and that Entra would count as deletion blockers), so an app appears in the
+    directory the first time it signs in, as an app does once it is consented and used.
+    """
+
+    def __init__(self, state: Any, registry: AppRegistry) -> None:
+        super().__init__()
+        self._state, self._registry = state, registry
+
+    def __missing__(self, client_id: str) -> str:
+        app = self._registry.find(client_id)
+        if app is None:
+            raise KeyError(client_id)
+        oid = self._state.ensure_service_principal(app.client_id, app.display_name)
+        self[client_id] = oid
+        return oid
