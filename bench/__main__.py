@@ -14,6 +14,8 @@ from typing import Any
 BENCHMARKS: tuple[str, ...] = (
     "bench.emulator_throughput",
     "bench.emulator_load",
+    "bench.report_render",
+    "bench.graph_read",
 )
 
 

@@ -17,6 +17,12 @@ __all__ = ["main"]
 # Each module defines `register(group: click.Group) -> None`. Listed explicitly, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
     "closegate.commands.emulator",
+    "closegate.commands.doctor",
+    "closegate.commands.audit",
+    "closegate.commands.report",
+    "closegate.commands.attest",
+    "closegate.commands.remediate",
+    "closegate.commands.backup",
 )
 
 

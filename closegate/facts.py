@@ -12,8 +12,8 @@ TransportError, MalformedResponse); the runner turns that into an ERROR result t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "GLOBAL_ADMINISTRATOR",
@@ -21,9 +21,12 @@ __all__ = [
     "MICROSOFT_FIRST_PARTY_TENANTS",
     "Application",
     "AzureSubscription",
+    "Backup",
+    "BackupReader",
     "Caller",
     "CompanySubscription",
     "ConditionalAccessPolicy",
+    "ContentAttestation",
     "DeletedItem",
     "Domain",
     "Group",
@@ -259,6 +262,47 @@ class B2CInventory:
     identity_providers: tuple[str, ...]
     policy_keysets: tuple[str, ...]
     custom_policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContentAttestation:
+    """A person's record of where mailbox/OneDrive/SharePoint content was backed up (closegate copies none).
+
+    `scope` is "" (all content), a report ("mailbox", "onedrive", "sharepoint"), or one owner or site
+    of a report ("mailbox:alice@contoso.com", "sharepoint:https://contoso.sharepoint.com/sites/x").
+    """
+
+    scope: str
+    tool: str
+    location: str
+    taken: datetime  # when the content backup was made
+    by: str
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Backup:
+    """The newest backup closegate took (recorded by the backup feature, read by CG-002)."""
+
+    taken: datetime
+    location: str
+    items: int
+    bytes: int
+    verified: bool
+    max_age: timedelta  # [backup] max_age_days: older than this, it no longer counts
+    tenant_id: str = ""
+    problems: tuple[str, ...] = ()  # why it did not verify, one line each
+    user_ids: frozenset[str] = frozenset()  # every user and group the backup holds (coverage)
+    group_ids: frozenset[str] = frozenset()
+    unavailable: tuple[str, ...] = ()  # parts the tenant would not give, with the cause
+    content_attestations: tuple[ContentAttestation, ...] = ()
+
+
+@runtime_checkable
+class BackupReader(Protocol):
+    """Implemented by a reader that knows the configured backup; absent means "no backup configured"."""
+
+    def latest_backup(self) -> Backup | None: ...
 
 
 class TenantReader(Protocol):

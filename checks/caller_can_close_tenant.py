@@ -1,0 +1,62 @@
+"""CG-001: the identity closegate runs as can close the tenant.
+
+Microsoft: only a Global Administrator can delete a Microsoft Entra tenant (graph-facts §6, S1) and
+run the close-your-account steps (§0, S2). A Billing Administrator can cancel and delete
+subscriptions (steps 2-3) but cannot delete users or the directory (§7, S22). No app can delete a
+tenant (§6: admin center only), so with app-only sign-in the tenant is closed by the closing
+administrator (the one user holding Global Administrator) and the check passes when there is one.
+Fixed by assigning the role in the portal.
+"""
+
+from __future__ import annotations
+
+from closegate.facts import BILLING_ADMINISTRATOR, TenantReader
+from closegate.models import Outcome, Severity, Step, failed, passed
+from closegate.registry import check
+
+from checks._closing_admin import closing_admin
+
+__all__ = ["caller_can_close_tenant"]
+
+
+@check(
+    id="CG-001",
+    title="The caller is a Global Administrator who can close the tenant",
+    severity=Severity.CRITICAL,
+    blocking=True,
+    step=Step.BACKUP,
+    permissions=("graph:RoleManagement.Read.Directory", "graph:User.Read.All"),
+    reads=("global_admins", "users"),
+    doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
+    why="Only a Global Administrator can delete the directory; a Billing Administrator can only do the "
+    "subscription steps.",
+    fix="Assign Global Administrator to the account that will close the tenant: Entra admin center "
+    "(https://entra.microsoft.com) > Identity > Roles & admins > Global Administrator > Add assignments.",
+)
+def caller_can_close_tenant(tenant: TenantReader) -> Outcome:
+    caller = tenant.caller()
+    evidence = {
+        "kind": caller.kind,
+        "display_name": caller.display_name,
+        "user_principal_name": caller.user_principal_name,
+        "app_id": caller.app_id,
+        "role_template_ids": sorted(caller.role_template_ids),
+        "is_global_admin": caller.is_global_admin,
+        "is_billing_admin": BILLING_ADMINISTRATOR in caller.role_template_ids,
+    }
+    who = caller.user_principal_name or caller.display_name
+    if caller.kind == "app":
+        admin = closing_admin(tenant, caller)
+        evidence["closing_admin"] = admin.user.user_principal_name if admin.user else None
+        if admin.user is None:
+            return failed(f"the app {who} cannot delete a tenant and no single Global Administrator user can: {admin.how}",
+                          evidence)
+        return passed(f"the app {who} audits and remediates; {admin.user.user_principal_name}, the only Global "
+                      "Administrator user, deletes the tenant in the Entra admin center", evidence)
+    if caller.is_global_admin:
+        return passed(f"{who} is a Global Administrator", evidence)
+    if BILLING_ADMINISTRATOR in caller.role_template_ids:
+        return failed(f"{who} is a Billing Administrator, enough only to cancel and delete subscriptions (steps 2-3); "
+                      "deleting users and the tenant needs a Global Administrator", evidence)
+    return failed(f"{who} holds none of the {len(caller.role_template_ids)} roles that can close a tenant "
+                  "(Global Administrator needed)", evidence)

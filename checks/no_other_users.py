@@ -1,0 +1,76 @@
+"""CG-004: no user remains except the closing administrator.
+
+Microsoft: "Delete all users except your Global Administrator account" (graph-facts §0, S2) and
+Entra refuses the delete while others remain (§6, S1). Every other user counts: members, guests,
+disabled and synced accounts. Fixed by `delete_users` (synced users: turn sync off first, CG-005).
+"""
+
+from __future__ import annotations
+
+from closegate.facts import TenantReader
+from closegate.models import Outcome, Severity, Step, failed, passed
+from closegate.registry import check
+from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+
+from checks._closing_admin import closing_admin
+
+__all__ = ["no_other_users"]
+
+
+@check(
+    id="CG-004",
+    title="No users remain except the closing administrator",
+    severity=Severity.CRITICAL,
+    blocking=True,
+    step=Step.DELETE_USERS,
+    permissions=("graph:User.Read.All", "graph:RoleManagement.Read.Directory"),
+    reads=("users", "global_admins"),
+    doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/close-your-account",
+    why="Entra refuses to delete a directory that holds any user but the Global Administrator deleting it.",
+    fix="Action delete_users; synced users are deleted on-premises or after sync is off (CG-005).",
+)
+def no_other_users(tenant: TenantReader) -> Outcome:
+    admin = closing_admin(tenant)
+    keep = admin.user.id if admin.user else None
+    others = [u for u in tenant.users() if u.id != keep]
+    by_kind = {
+        "members": sum(1 for u in others if not u.is_guest),
+        "guests": sum(1 for u in others if u.is_guest),
+        "disabled": sum(1 for u in others if not u.account_enabled),
+        "synced": sum(1 for u in others if u.on_premises_sync_enabled),
+    }
+    evidence = {
+        "closing_admin": admin.user.user_principal_name if admin.user else None,
+        "remaining": len(others),
+        **by_kind,
+        "users": [{"id": u.id, "user_principal_name": u.user_principal_name, "user_type": u.user_type,
+                   "account_enabled": u.account_enabled, "synced": u.on_premises_sync_enabled} for u in others],
+    }
+    if others:
+        besides = "besides the closing administrator" if admin.user else "and no closing administrator is known"
+        return failed(f"{len(others)} users {besides} remain ({by_kind['members']} members, {by_kind['guests']} "
+                      f"guests, {by_kind['disabled']} disabled, {by_kind['synced']} synced from on-premises)", evidence)
+    if admin.user is None:
+        return failed(f"no users remain and no closing administrator is known ({admin.how})", evidence)
+    return passed(f"only the closing administrator {admin.user.user_principal_name} remains", evidence)
+
+
+@action(
+    id="delete_users",
+    title="Delete every user except the closing administrator",
+    fixes="CG-004",
+    kind=Kind.AUTOMATED,
+    step=Step.DELETE_USERS,
+    order=30,
+    reversibility=Reversibility.SOFT_DELETED_30_DAYS,
+    requires=("CG-002",),
+    permissions=("graph:User.DeleteRestore.All",),
+    effect="delete_user",
+    undo="restore within 30 days: Entra admin center > Users > Deleted users > Restore (graph-facts §2.3)",
+)
+def delete_users(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
+    # Synced users are planned too; the executor deletes each only once its sync turn-off completed.
+    return tuple(Target(u.id, u.user_principal_name,
+                        {"user_principal_name": u.user_principal_name, "display_name": u.display_name},
+                        {"on_premises_sync_enabled": u.on_premises_sync_enabled, "user_type": u.user_type})
+                 for u in tenant.users() if not scope.protects(u.id))

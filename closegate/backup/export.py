@@ -1,0 +1,218 @@
+"""Export the directory before the closure destroys it: every source of `sources.SOURCES`, streamed.
+
+Pages go straight from Graph into each source's gzip file, and per-object reads (members, owners,
+per-user MFA) take their parent ids from the parent's finished file in chunks, so memory stays flat
+whatever the tenant's size. A source the tenant refuses (a missing permission, an endpoint this
+Graph does not serve) is recorded as unavailable with the cause instead of failing the whole
+backup; throttling and network failures stop the run, and the next run resumes after the last
+completed file (journal.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from closegate import __version__
+from closegate.backup.journal import JOURNAL, Journal
+from closegate.backup.jsonl import JsonlWriter, iter_records
+from closegate.backup.manifest import MANIFEST, SIGNATURE, FileEntry, Manifest, write_atomic
+from closegate.backup.sources import CONTENT_NOTE, SOURCES, Source, source_named
+from closegate.errors import ConfigError, GraphError, MalformedResponse, NotFound, PermissionDenied, Throttled
+from closegate.graph import BatchItem, BatchOutcome, BatchRunner, GraphClient
+
+__all__ = ["ExportResult", "export_backup", "probe_properties"]
+
+_PARENT_CHUNK = 1000  # parent ids per BatchRunner call: 50 $batch calls in flight, bounded memory
+_REFUSED = frozenset({400, 404, 405, 501})  # the endpoint is not served here; retrying will not help
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    manifest: Manifest
+    reused: tuple[str, ...]  # sources completed by an earlier, interrupted run
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def export_backup(
+    graph: GraphClient,
+    directory: Path,
+    *,
+    replace: bool = False,
+    clock: Callable[[], datetime] = _utc_now,
+    on_file: Callable[[FileEntry, bool], None] = lambda entry, reused: None,
+) -> ExportResult:
+    """Back the tenant up into `directory` (resuming an unfinished backup there); write manifest.json."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _prepare(directory, replace)
+    org = graph.get_all("/v1.0/organization")
+    if len(org) != 1 or not isinstance(org[0].get("id"), str):
+        raise MalformedResponse(f"/organization returned {len(org)} objects instead of 1", "report this")
+    journal = Journal.resume_or_start(directory, org[0]["id"], _tenant_now(graph), clock())
+    reused: list[str] = []
+    for source in SOURCES:
+        entry = journal.completed(source.name)
+        if entry is not None:
+            reused.append(source.name)
+        else:
+            entry = _export_source(graph, directory, journal, source, org)
+            journal = journal.record(entry)
+        on_file(entry, entry.name in reused)
+    manifest = Manifest(tenant_id=journal.tenant_id, tool_version=__version__,
+                        started_tenant=journal.started_tenant, started_local=journal.started_local,
+                        completed_tenant=_tenant_now(graph), completed_local=clock(), content_note=CONTENT_NOTE,
+                        files=tuple(e for s in SOURCES for e in journal.done if e.name == s.name))
+    write_atomic(directory / MANIFEST, manifest.dumps())
+    journal.remove()
+    return ExportResult(directory, manifest, tuple(reused))
+
+
+def _prepare(directory: Path, replace: bool) -> None:
+    manifest = directory / MANIFEST
+    if manifest.exists() and not replace:
+        raise ConfigError(f"{directory} already holds a complete backup",
+                          "pass --replace to take a new one there (attestations are kept), or choose another --out")
+    if replace:
+        for name in (MANIFEST, SIGNATURE, JOURNAL, *(s.file for s in SOURCES)):
+            (directory / name).unlink(missing_ok=True)
+    for part in directory.glob("*.part"):
+        part.unlink()  # a file cut off by an interruption restarts from its beginning
+
+
+def _tenant_now(graph: GraphClient) -> datetime:
+    if graph.last_date is None:
+        raise MalformedResponse("Graph answered without a Date header", "report this; the tenant clock is unknown")
+    return graph.last_date
+
+
+def _export_source(graph: GraphClient, directory: Path, journal: Journal, source: Source,
+                   org: list[dict[str, Any]]) -> FileEntry:
+    if source.parent:
+        parent = next((e for e in journal.done if e.name == source.parent), None)
+        if parent is None or parent.unavailable:
+            return FileEntry(source.name, None, complete=True,
+                             unavailable=f"needs {source.parent}, which is unavailable")
+    try:
+        properties = probe_properties(graph, source) if source.properties else ()
+        with JsonlWriter(directory / source.file) as writer:
+            for record in _records(graph, directory, source, properties, org):
+                writer.write(record)
+    except Throttled:
+        raise
+    except (PermissionDenied, NotFound) as exc:
+        return FileEntry(source.name, None, complete=True, unavailable=exc.one_line())
+    except GraphError as exc:
+        if exc.status not in _REFUSED:
+            raise
+        return FileEntry(source.name, None, complete=True, unavailable=exc.one_line())
+    return FileEntry(source.name, source.file, sha256=writer.sha256, objects=writer.objects, bytes=writer.bytes,
+                     complete=True, properties=properties)
+
+
+def _records(graph: GraphClient, directory: Path, source: Source, properties: tuple[str, ...],
+             org: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    base = f"/{source.api}{source.path}"
+    if source.name == "organization":
+        yield from org  # already read to learn the tenant id; no second request
+    elif source.kind == "list":
+        params = dict(source.params)
+        if properties:
+            params["$select"] = ",".join(properties)
+        if source.top:
+            params["$top"] = "999"
+        for page in graph.iter_pages(base, params=params):
+            yield from page
+    elif source.kind == "entity":
+        body = graph.get(base)
+        body.pop("@odata.context", None)
+        yield body
+    elif source.kind == "report":
+        yield from _report_rows(graph, base)
+    else:
+        yield from _per_parent(graph, directory, source)
+
+
+def _report_rows(graph: GraphClient, path: str) -> Iterator[dict[str, Any]]:
+    # 302 to a pre-authenticated CSV fetched without the bearer token (graph-facts §1.1).
+    resp = graph.send("GET", graph.url(path))
+    if resp.status in _REDIRECTS:
+        location = resp.header("location")
+        if not location:
+            raise MalformedResponse(f"the usage report {path} redirect has no Location", "report this")
+        body = graph.download(location)
+    else:
+        body = resp.body
+    # Columns are read by header name, never by position (graph-facts §1.1 note).
+    yield from csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
+
+
+def _per_parent(graph: GraphClient, directory: Path, source: Source) -> Iterator[dict[str, Any]]:
+    parent_ids = (str(r["id"]) for r in iter_records(directory / source_named(source.parent).file))
+    runner = BatchRunner(graph, api=source.api)
+    query = ("?" + urlencode(source.params, safe="$,'()=/", quote_via=quote)) if source.params else ""
+    while chunk := list(itertools.islice(parent_ids, _PARENT_CHUNK)):
+        items = [BatchItem(id=str(i), method="GET", url=source.path.format(id=pid) + query)
+                 for i, pid in enumerate(chunk)]
+        outcomes = runner.run(items)
+        for i, pid in enumerate(chunk):
+            yield from _parent_records(graph, source, pid, outcomes[str(i)])
+
+
+def _parent_records(graph: GraphClient, source: Source, parent_id: str,
+                    outcome: BatchOutcome) -> Iterator[dict[str, Any]]:
+    if isinstance(outcome.error, NotFound):
+        return  # deleted since its parent list was read: nothing left to keep
+    if outcome.error is not None:
+        raise outcome.error
+    body = outcome.body if isinstance(outcome.body, dict) else None
+    if body is None:
+        raise MalformedResponse(f"a $batch answer for {source.path} is not a JSON object", "report this")
+    if source.kind == "per_object":
+        body.pop("@odata.context", None)
+        yield {source.link: parent_id, **body}
+        return
+    value = body.get("value")
+    if not isinstance(value, list):
+        raise MalformedResponse(f"a $batch answer for {source.path} has no 'value' list", "report this")
+    yield from ({source.link: parent_id, **item} for item in value)
+    link = body.get("@odata.nextLink")
+    if isinstance(link, str):
+        # The rest of a long list is paged outside the batch, with the whole next link (§2.1).
+        for page in graph.iter_pages(link):
+            yield from ({source.link: parent_id, **item} for item in page)
+
+
+def probe_properties(graph: GraphClient, source: Source) -> tuple[str, ...]:
+    """The candidate properties this Graph lets a list request $select, tried one per $batch item.
+
+    One refused property fails a whole request, and which ones are served varies by cloud and
+    permission; twenty probes per $batch settle it in a few requests, by status code alone.
+    """
+    items = [BatchItem(id=str(i), method="GET",
+                       url=f"{source.path}?$top=1&$select=" + quote(f"id,{name}" if name != "id" else "id", safe=","))
+             for i, name in enumerate(source.properties)]
+    outcomes = BatchRunner(graph, api=source.api).run(items)
+    kept = []
+    for i, name in enumerate(source.properties):
+        error = outcomes[str(i)].error
+        if error is None:
+            kept.append(name)
+        elif isinstance(error, Throttled) or not isinstance(error, GraphError) or (
+                not isinstance(error, PermissionDenied) and error.status not in _REFUSED):
+            raise error
+    if "id" not in kept:
+        raise MalformedResponse(f"{source.path} refused $select=id", "report this response")
+    return tuple(kept)
+

@@ -1,0 +1,64 @@
+"""`closegate attest`: record a person's statement about something no API can see (CG-013/014/015).
+
+The attestation goes into attestations.json beside the run record; the next `closegate audit` turns the
+item's ATTEST into PASS with the attestation as evidence, until it expires.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+from closegate.attestations import Attestation, load, save
+from closegate.commands.audit import CANNOT_RUN, DEFAULT_OUT
+from closegate.errors import ClosegateError, ConfigError
+from closegate.registry import catalog
+
+__all__ = ["record_attestation", "register"]
+
+
+def record_attestation(out: Path, item: str, by: str, statement: str, evidence: str, expires_days: int | None,
+                       now: datetime) -> Attestation:
+    """Validate and append one attestation; raises ConfigError for anything that is not attestable."""
+    spec = catalog().get(item)
+    if spec is None or not spec.attestable:
+        attestable = ", ".join(s.id for s in catalog() if s.attestable)
+        raise ConfigError(f"{item} cannot be attested", f"attest one of {attestable}; the others are read from the API")
+    if not by.strip() or not statement.strip():
+        raise ConfigError("an attestation needs a name (--by) and a statement (--statement)", "give both")
+    if expires_days is not None and expires_days < 1:
+        raise ConfigError(f"--expires {expires_days} is not a number of days", "use 1 or more days")
+    attestation = Attestation(item=item, statement=statement.strip(), by=by.strip(), when=now,
+                              evidence=evidence.strip(),
+                              expires=now + timedelta(days=expires_days) if expires_days else None)
+    save(out, (*load(out), attestation))
+    return attestation
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> None:
+    @group.command("attest")
+    @click.argument("item")
+    @click.option("--by", required=True, help="Who makes the statement (name and role).")
+    @click.option("--statement", required=True, help="What was checked and found, in one sentence.")
+    @click.option("--evidence", default="", help="Where the proof is (ticket, screenshot, invoice ids).")
+    @click.option("--expires", "expires_days", type=int, default=None, help="Days until the attestation lapses.")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+                  help="The audit's output directory; attestations.json is kept there.")
+    def attest(item: str, by: str, statement: str, evidence: str, expires_days: int | None, out: Path) -> None:
+        """Record a person's attestation of ITEM (CG-013, CG-014 or CG-015): no API can see these."""
+        try:
+            done = record_attestation(out, item.upper(), by, statement, evidence, expires_days, clock())
+        except ClosegateError as exc:
+            click.echo(f"closegate: {exc.one_line()}", err=True)
+            sys.exit(CANNOT_RUN)
+        until = f", expires {done.expires:%Y-%m-%d}" if done.expires else ""
+        click.echo(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}; "
+                   "run `closegate audit` to apply it")

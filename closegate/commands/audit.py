@@ -1,0 +1,184 @@
+"""`closegate audit`: run every check against the tenant, print the verdict by procedure step, write run.json.
+
+The command only wires objects (settings -> sign-in -> Graph clients -> Tenant -> runner) and maps the
+verdict to an exit code; every decision lives in the runner and the checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from closegate.attestations import load as load_attestations
+from closegate.errors import ClosegateError
+from closegate.facts import TenantReader
+from closegate.models import RunRecord, Status, Step, Verdict, bounded
+from closegate.registry import catalog
+from closegate.runner import RunSettings, run
+
+__all__ = ["DEFAULT_OUT", "EXIT_CODES", "register", "write_run"]
+
+DEFAULT_OUT = Path("closegate-output")
+EXIT_CODES = {Verdict.READY: 0, Verdict.NOT_READY: 1, Verdict.CANNOT_DETERMINE: 3}
+CANNOT_RUN = 2
+
+
+_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.ERROR: "magenta", Status.ATTEST: "yellow",
+          Status.NOT_APPLICABLE: "dim"}
+_EVIDENCE_LINES = 3
+
+
+def _ids(text: str | None) -> frozenset[str]:
+    return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())
+
+
+def open_tenant(config: Path | None, *, flags: Mapping[str, Any] | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> tuple[TenantReader, Any, str, str]:
+    """Sign in and build the facade: (tenant, request stats, tenant id, cloud name). Raises ClosegateError.
+
+    `flags` are command-line settings (closegate.config); `sleep` is the Graph client's back-off wait,
+    injectable so tests of throttling do not sleep."""
+    from closegate.auth import MsalTokenProvider
+    from closegate.config import load_settings
+    from closegate.graph import connect
+    from closegate.tenant import Tenant
+
+    settings = load_settings(config, flags=flags)
+    tokens = MsalTokenProvider(settings)
+    grant = "delegated" if settings.auth.method == "device_code" else "application"
+    clients = connect(settings, tokens, grant_kind=grant, sleep=sleep)
+    tenant = Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
+                    backup_max_age=timedelta(days=settings.backup_max_age_days))
+    return tenant, clients.stats, settings.tenant_id, settings.cloud.name
+
+
+def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True) -> Path:
+    """Write DIR/run.json atomically (a reader never sees half a record), then the HTML, PDF and JUnit reports."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".run.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(record.dumps())
+    path = out_dir / "run.json"
+    os.replace(tmp, path)
+    if reports:
+        from reporting import write_reports
+
+        write_reports(record, out_dir)
+    return path
+
+
+@contextmanager
+def _progress(console: Console, enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield lambda label, done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("signing in", total=1)
+
+        def update(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in evidence.items():
+        if isinstance(value, list) and value:
+            shown, more = bounded(value, _EVIDENCE_LINES)
+            items = ", ".join(_short(v) for v in shown) + (f" and {more} more" if more else "")
+            lines.append(f"{key.replace('_', ' ')}: {items}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("user_principal_name", "user", "display_name", "name", "sku", "id"):
+            if value.get(key):
+                return str(value[key])
+    return str(value)
+
+
+def print_record(record: RunRecord, console: Console) -> None:
+    table = Table(title=f"closegate audit of {record.tenant.name or record.tenant.id}", show_lines=False)
+    for column in ("Step", "Check", "Status", "Result"):
+        table.add_column(column, overflow="fold")
+    for step in Step:
+        rows = [r for r in record.results if r.step is step]
+        for index, r in enumerate(rows):
+            label = f"{int(step)} {step.title}" if index == 0 else ""
+            status = r.status.value + ("" if r.blocking else " (advisory)")
+            detail = "\n".join([r.message, *(_evidence_lines(dict(r.evidence)) if r.status is Status.FAIL else [])])
+            if r.status is Status.ERROR and r.error:
+                detail += f"\nfix: {r.error.get('fix') or r.fix}"
+            table.add_row(Text(label), Text(f"{r.check_id} {r.title}"), Text(status, style=_STYLE[r.status]),
+                          Text(detail))
+    console.print(table)
+    console.print(Text(f"earliest closure: {record.earliest_closure.reason}"))
+    if not record.complete:
+        console.print("[yellow]partial run (--only/--skip): it cannot open the gate[/]")
+    console.print(f"verdict: [bold]{record.verdict.value.replace('_', ' ')}[/]  run {record.run_id[:16]}")
+
+
+def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
+           reports: bool = True) -> None:
+    err = Console(stderr=True)
+    try:
+        attestations = load_attestations(out)
+        tenant, stats, tenant_id, cloud = open_tenant(config)
+        with _progress(err, enabled=not as_json and err.is_terminal) as progress:
+            record = run(tenant, catalog(), RunSettings(
+                only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=tenant_id, cloud=cloud,
+                request_stats=stats.snapshot, progress=progress))
+        path = write_run(record, out, reports=reports)
+    except ClosegateError as exc:
+        click.echo(f"closegate: {exc.one_line()}", err=True)
+        sys.exit(CANNOT_RUN)
+    if as_json:
+        click.echo(json.dumps(record.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        console = Console(width=None if sys.stdout.isatty() else 160)
+        print_record(record, console)
+        console.print(Text(f"run record: {path}"))
+        if reports:
+            console.print(Text(f"reports: {out / 'report.html'}, {out / 'report.pdf'}, {out / 'junit.xml'}"))
+    sys.exit(EXIT_CODES[record.verdict])
+
+
+def register(group: click.Group) -> None:
+    @group.command("audit")
+    @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="closegate.toml (default: ./closegate.toml if present, else AZURE_* environment).")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+                  help="Directory for run.json and reports; attestations.json is read from here.")
+    @click.option("--only", default=None, help="Comma-separated check ids to run (a partial run).")
+    @click.option("--skip", default=None, help="Comma-separated check ids to leave out (a partial run).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON instead of the table.")
+    @click.option("--reports/--no-reports", default=True, show_default=True,
+                  help="Also write report.html, report.pdf and junit.xml beside run.json.")
+    def audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
+              reports: bool) -> None:
+        """Check every prerequisite of closing the tenant and write DIR/run.json.
+
+        \b
+        Exit codes: 0 READY, 1 NOT READY (a blocking check failed), 3 CANNOT DETERMINE (an ERROR or
+        ATTEST remains, or the run was partial), 2 could not run (configuration, sign-in).
+        """
+        if config is None and Path("closegate.toml").exists():
+            config = Path("closegate.toml")
+        _audit(config, out, only, skip, as_json, reports)

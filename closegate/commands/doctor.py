@@ -1,0 +1,171 @@
+"""`closegate doctor`: sign in, show who and where closegate is, and what it may not yet do.
+
+The permissions compared are the ones the checks and actions declare (closegate.permissions), so
+this command cannot drift from the code. Exit 0 when nothing is missing, 2 naming what is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from closegate import facts
+from closegate import permissions as perms
+from closegate.auth import MsalTokenProvider
+from closegate.config import Settings, load_settings
+from closegate.errors import ClosegateError, PermissionDenied
+from closegate.graph import connect
+from closegate.tenant import Tenant
+
+__all__ = ["Diagnosis", "diagnose", "register"]
+
+# Role template ids closegate cares about (graph-facts §2.2).
+ROLE_NAMES = {
+    facts.GLOBAL_ADMINISTRATOR: "Global Administrator",
+    facts.BILLING_ADMINISTRATOR: "Billing Administrator",
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
+}
+PURPOSES = ("audit", "remediate")
+
+
+@dataclass(frozen=True)
+class NeedStatus:
+    purpose: str
+    resource: str
+    permission: str
+    satisfied: bool
+    needed_by: tuple[str, ...]
+    only_when: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    tenant_id: str
+    tenant_name: str
+    primary_domain: str
+    cloud: str
+    caller_kind: str  # "user" | "app"
+    caller_name: str
+    caller_id: str
+    app_id: str
+    sign_in: str
+    roles: tuple[str, ...]
+    granted: tuple[str, ...]
+    arm_access: bool | None
+    arm_note: str
+    needs: tuple[NeedStatus, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def missing(self) -> tuple[NeedStatus, ...]:
+        return tuple(n for n in self.needs if not n.satisfied and not n.only_when)
+
+
+def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
+             needed: Callable[[str], tuple[perms.PermissionNeed, ...]] | None = None) -> Diagnosis:
+    """Everything doctor reports; `needed` defaults to what the checks and actions declare."""
+    needed = needed or perms.needed
+    org = tenant.organization()
+    caller = tenant.caller()
+    arm_access, arm_note = _arm_access(tenant)
+    granted = set(caller.permissions) | ({perms.ARM_ACCESS} if arm_access else set())
+    needs = []
+    for purpose in PURPOSES:
+        for need in needed(purpose):
+            ok = perms.satisfied(need, granted)
+            needs.append(NeedStatus(purpose, need.resource, need.permission, ok, need.needed_by, need.only_when,
+                                    "" if ok else perms.grant_fix(need, caller.app_id)))
+    warnings = []
+    if caller.kind == "user" and not caller.is_global_admin:
+        warnings.append("the signed-in user is not an active Global Administrator: only a Global Administrator "
+                        "can close the tenant (activate the role in PIM if it is eligible)")
+    return Diagnosis(
+        tenant_id=org.id, tenant_name=org.display_name, primary_domain=org.primary_domain, cloud=settings.cloud.name,
+        caller_kind=caller.kind, caller_name=caller.user_principal_name or caller.display_name,
+        caller_id=caller.object_id, app_id=caller.app_id, sign_in=sign_in,
+        roles=tuple(sorted(ROLE_NAMES.get(r, r) for r in caller.role_template_ids)),
+        granted=tuple(sorted(caller.permissions)), arm_access=arm_access, arm_note=arm_note,
+        needs=tuple(needs), warnings=tuple(warnings))
+
+
+def _arm_access(tenant: Tenant) -> tuple[bool | None, str]:
+    # ARM access is Azure RBAC at a scope, not a token claim: try the read the checks will make.
+    try:
+        subs = tenant.azure_subscriptions()
+    except PermissionDenied as exc:
+        return False, exc.cause
+    except ClosegateError as exc:
+        return None, exc.one_line()
+    return True, f"{len(subs)} Azure subscription(s) visible"
+
+
+def _render(d: Diagnosis) -> list[str]:
+    lines = [
+        f"tenant    {d.tenant_name} ({d.primary_domain}), id {d.tenant_id}, cloud {d.cloud}",
+        f"caller    {d.caller_kind} {d.caller_name} (object id {d.caller_id}, app {d.app_id}), "
+        f"signed in with {d.sign_in}",
+        f"roles     {', '.join(d.roles) or 'no directory roles'}",
+        f"granted   {', '.join(d.granted) or 'no Graph permissions'}",
+        f"azure     {'yes' if d.arm_access else 'unknown' if d.arm_access is None else 'no'}: {d.arm_note}",
+    ]
+    for purpose in PURPOSES:
+        mine = [n for n in d.needs if n.purpose == purpose]
+        required = [n for n in mine if not n.only_when]
+        short = [n for n in required if not n.satisfied]
+        conditional = [n for n in mine if n.only_when and not n.satisfied]
+        lines.append(f"{purpose:<9} {len(required) - len(short)} of {len(required)} required permission(s) present"
+                     + (f", {len(short)} missing" if short else "")
+                     + (f"; {len(conditional)} conditional not granted" if conditional else ""))
+        for n in mine:
+            if n.satisfied:
+                continue
+            label = f"not granted ({n.only_when})" if n.only_when else "missing"
+            lines.append(f"  {label} {n.resource}:{n.permission}, needed by {', '.join(n.needed_by)}")
+            lines.append(f"    fix: {n.fix}")
+    lines += [f"warning   {w}" for w in d.warnings]
+    lines.append("ready: nothing missing" if not d.missing else
+                 f"not ready: {len({(n.resource, n.permission) for n in d.missing})} permission(s) missing")
+    return lines
+
+
+def _as_json(d: Diagnosis) -> dict[str, Any]:
+    data = asdict(d)
+    data["missing"] = [f"{n.resource}:{n.permission}" for n in d.missing]
+    return data
+
+
+def register(group: click.Group) -> None:
+    @group.command("doctor")
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="closegate.toml to use (default: ./closegate.toml if present, else AZURE_* variables)")
+    @click.option("--json", "as_json", is_flag=True, help="print the diagnosis as JSON")
+    @click.pass_context
+    def doctor(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
+        """Sign in and show the tenant, the caller, and the permissions missing for audit and remediate."""
+        if config_path is None and Path("closegate.toml").is_file():
+            config_path = Path("closegate.toml")
+        try:
+            settings = load_settings(config_path)
+            tokens = MsalTokenProvider(settings, prompt=lambda p: click.echo(p.message, err=True))
+            clients = connect(settings, tokens, grant_kind="delegated" if tokens.kind == "user" else "application")
+            tenant = Tenant(clients.graph, clients.arm, tokens, workers=min(4, settings.concurrency))
+            tenant.prefetch(["organization", "caller", "azure_subscriptions"])
+            result = diagnose(settings, tenant, tokens.description)
+        except ClosegateError as exc:
+            click.echo(f"closegate doctor: {exc.one_line()}", err=True)
+            ctx.exit(exc.exit_code)
+        if as_json:
+            click.echo(json.dumps(_as_json(result), indent=2, sort_keys=True))
+        else:
+            click.echo("\n".join(_render(result)))
+        ctx.exit(2 if result.missing else 0)

@@ -1,0 +1,131 @@
+"""`closegate report` renders a run record's reports; `closegate verify` proves record, signature and
+reports belong together. Both work from files only: neither needs the tenant or credentials.
+
+verify exit codes: 0 everything verified, 1 something does not match (one line per problem naming
+the file and what is wrong), 2 the input cannot be used at all (missing file, not a run record).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from closegate.errors import ClosegateError, IntegrityError
+
+__all__ = ["register"]
+
+
+class _CannotRun(click.ClickException):
+    exit_code = 2  # closegate's "could not run" (closegate.cli)
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+
+
+@click.command("report")
+@click.argument("run", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the reports (default: the folder of RUN).")
+@click.option("--format", "formats", default="html,pdf,junit", show_default=True,
+              help="Comma-separated: html, pdf, junit (the JSON report is RUN itself).")
+@click.option("--page-size", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size of the PDF (and of printing the HTML).")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Ed25519 private key (PEM): also write a detached signature of the run record, run.json.sig.")
+def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: Path | None) -> None:
+    """Render the readiness reports of the run record RUN (run.json from `closegate audit`)."""
+    from reporting import render
+    from reporting import signoffs as signoff_file
+    from reporting.integrity import load_signing_key, read_record
+
+    try:
+        record = read_record(run)
+        key = None
+        if sign_key is not None:
+            pem = sign_key.read_bytes()
+            try:
+                key = load_signing_key(pem)
+            except ClosegateError as exc:
+                if "encrypted" not in exc.cause:
+                    raise
+                password = click.prompt("Password of the signing key", hide_input=True)
+                key = load_signing_key(pem, password.encode("utf-8"))
+        written = render(record, out or run.parent, _formats(formats), key, page_size=page_size,
+                         signoffs=signoff_file.load(run.parent))
+    except ClosegateError as exc:
+        raise _CannotRun(exc.one_line()) from exc
+    except OSError as exc:
+        raise _CannotRun(f"cannot write the reports: {exc}") from exc
+    click.echo(f"run {record.run_id}: {record.verdict.value.replace('_', ' ')}")
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _kind(path: Path) -> str:
+    if path.suffix.lower() == ".pdf":
+        return "pdf"
+    if path.suffix.lower() in (".html", ".htm"):
+        return "html"
+    with path.open("rb") as handle:
+        return "pdf" if handle.read(5) == b"%PDF-" else "html"
+
+
+@click.command("verify")
+@click.argument("run", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sig", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Detached signature of RUN (default: RUN.sig beside it, if present).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Ed25519 public key (PEM) the signature must verify with; without it, the key in the "
+                   "signature file is used and printed so you can compare it.")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="An HTML or PDF report that must be the report of RUN (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[Path, ...], as_json: bool) -> None:
+    """Check that RUN is unchanged, that its signature and the given reports belong to it."""
+    from reporting import signoffs as signoff_file
+    from reporting.integrity import Proof, read_record, verify_html, verify_pdf, verify_signature
+
+    proofs: list[Proof] = []
+    run_id = ""
+    try:
+        for path in (run, *reports, *((sig,) if sig else ()), *((public_key,) if public_key else ())):
+            if not path.is_file():
+                raise _CannotRun(f"{path} does not exist or is not a file")
+        try:
+            record = read_record(run)
+        except IntegrityError as exc:
+            proofs.append(Proof(str(run), False, exc.cause))
+        else:
+            run_id = record.run_id
+            proofs.append(Proof(str(run), True, f"run record intact: run {run_id}"))
+            signature = sig or run.with_name(run.name + ".sig")
+            if sig is not None or signature.is_file():
+                trusted = public_key.read_text(encoding="ascii") if public_key else None
+                proofs.append(verify_signature(record.canonical_bytes(), run_id, signature, trusted))
+            elif public_key is not None:
+                proofs.append(Proof(str(run), False, "a public key was given but there is no signature to check"))
+            recorded = signoff_file.load(run.parent)
+            for path in reports:
+                if _kind(path) == "pdf":
+                    proofs.append(verify_pdf(path, record, run_id))
+                else:
+                    proofs.append(verify_html(path, record, run_id, recorded))
+    except ClosegateError as exc:
+        raise _CannotRun(exc.one_line()) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _CannotRun(f"cannot read the input: {exc}") from exc
+    ok = all(p.ok for p in proofs)
+    if as_json:
+        click.echo(json.dumps({"verified": ok, "run_id": run_id, "proofs": [p.to_json() for p in proofs]}, indent=2))
+    else:
+        for proof in proofs:
+            click.echo(f"{'ok' if proof.ok else 'MISMATCH'} {proof.subject}: {proof.detail}", err=not proof.ok)
+    raise SystemExit(0 if ok else 1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(report)
+    group.add_command(verify)

@@ -1,0 +1,349 @@
+"""Settings: the one place closegate reads its configuration (flags, closegate.toml, AZURE_* environment).
+
+Precedence is flags, then the file, then the environment: an explicit file describes one tenant and
+one app registration, so an ambient `AZURE_CLIENT_SECRET` left in a shell for another app must not
+override it; the environment only fills what the file leaves out (the file format's own advice is
+"client_secret = ... or set AZURE_CLIENT_SECRET"). This module is the only reader of `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from closegate.errors import ConfigError
+
+__all__ = [
+    "AUTH_METHODS",
+    "CLOUDS",
+    "AuthSettings",
+    "Cloud",
+    "Secret",
+    "Settings",
+    "load_settings",
+]
+
+AUTH_METHODS = ("client_secret", "certificate", "device_code")
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+ARM_RESOURCE = "https://management.azure.com"
+
+
+class Secret:
+    """A secret string whose repr and str are masked, so it cannot leak through logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """Where one Microsoft cloud lives: sign-in host, Graph and ARM roots and the token audiences."""
+
+    name: str
+    authority_host: str  # "https://login.microsoftonline.com"
+    graph_url: str  # Graph root without the version segment
+    graph_resource: str  # token audience; scope = resource + "/.default"
+    arm_url: str
+    arm_resource: str
+    portal_host: str
+    ca_bundle: Path | None = None  # only for custom clouds (the emulator)
+
+    @property
+    def is_custom(self) -> bool:
+        return self.name == "custom"
+
+
+# graph-facts §9 (authority hosts, Graph roots, portals; GCC moderate uses the global endpoints).
+# ARM roots for the US Government and China clouds are not in graph-facts; they come from the Azure
+# SDK's cloud table (Azure/azure-sdk-for-js sdk/commerce/arm-commerce/src/static-helpers/
+# cloudSettingHelpers.ts: management.usgovcloudapi.net, management.chinacloudapi.cn).
+CLOUDS: Mapping[str, Cloud] = {
+    "global": Cloud(
+        "global", "https://login.microsoftonline.com", "https://graph.microsoft.com",
+        GRAPH_RESOURCE, "https://management.azure.com", ARM_RESOURCE, "portal.azure.com",
+    ),
+    "usgov": Cloud(
+        "usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us",
+        "https://graph.microsoft.us", "https://management.usgovcloudapi.net",
+        "https://management.usgovcloudapi.net", "portal.azure.us",
+    ),
+    "usgovdod": Cloud(
+        "usgovdod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us",
+        "https://dod-graph.microsoft.us", "https://management.usgovcloudapi.net",
+        "https://management.usgovcloudapi.net", "portal.azure.us",
+    ),
+    "china": Cloud(
+        "china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn",
+        "https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn", "portal.azure.cn",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    method: str
+    client_id: str
+    client_secret: Secret | None = None
+    certificate_path: Path | None = None
+    certificate_password: Secret | None = None
+    send_certificate_chain: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    tenant_id: str
+    cloud: Cloud
+    auth: AuthSettings
+    token_cache_path: Path  # device-code token cache (mode 0600)
+    concurrency: int = 8  # ceiling of concurrent Graph requests
+    timeout_seconds: float = 30.0  # every HTTP request, sign-in included
+    audit_max_age_minutes: int = 15
+    backup_dir: Path = Path("backup")
+    backup_max_age_days: int = 7
+    signoff_required: int = 1
+    source: Path | None = None  # the file the settings came from, for messages
+    emulator: Mapping[str, Any] = field(default_factory=dict)  # [emulator] table, read by tests/demo
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
+
+# Allowed keys per table; [emulator] is free-form because only tests and the demo read it.
+_SCHEMA: Mapping[str, frozenset[str]] = {
+    "tenant": frozenset({"id", "cloud"}),
+    "cloud": frozenset({"authority_host", "graph_url", "graph_resource", "arm_url", "arm_resource",
+                        "ca_bundle", "portal_host"}),
+    "auth": frozenset({"method", "client_id", "client_secret", "certificate_path",
+                       "certificate_password", "send_certificate_chain"}),
+    "audit": frozenset({"max_age_minutes"}),
+    "backup": frozenset({"dir", "max_age_days"}),
+    "signoff": frozenset({"required"}),
+    "graph": frozenset({"concurrency", "timeout_seconds"}),
+}
+_FLAG_KEYS = frozenset({"tenant_id", "cloud", "client_id", "client_secret", "auth_method",
+                        "certificate_path", "certificate_password", "send_certificate_chain",
+                        "concurrency", "timeout_seconds"})
+
+
+def load_settings(
+    config_path: Path | str | None = None,
+    *,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings; every problem is a ConfigError that says which key and how to fix it.
+
+    `flags` holds command-line values by name (tenant_id, cloud, client_id, client_secret, ...);
+    None values mean "not given". `environ` defaults to the process environment.
+    """
+    env = dict(os.environ if environ is None else environ)
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    unknown_flags = set(given) - _FLAG_KEYS
+    if unknown_flags:
+        raise ConfigError(f"unknown setting(s) {', '.join(sorted(unknown_flags))}",
+                          f"use one of {', '.join(sorted(_FLAG_KEYS))}")
+    path = Path(config_path) if config_path is not None else None
+    doc = _read_toml(path) if path is not None else {}
+    base = path.parent if path is not None else Path.cwd()
+    tenant_t, cloud_t, auth_t = doc.get("tenant", {}), doc.get("cloud", {}), doc.get("auth", {})
+    graph_t = doc.get("graph", {})
+
+    tenant_id = _first(given.get("tenant_id"), tenant_t.get("id"), env.get("AZURE_TENANT_ID"))
+    if not tenant_id:
+        raise ConfigError("no tenant given",
+                          "set [tenant] id in closegate.toml, pass --tenant or set AZURE_TENANT_ID")
+    tenant_id = _valid_tenant(str(tenant_id))
+    cloud = _cloud(str(_first(given.get("cloud"), tenant_t.get("cloud"), "global")), cloud_t, base)
+    auth = _auth(given, auth_t, env, base)
+    concurrency = _int(_first(given.get("concurrency"), graph_t.get("concurrency"), 8),
+                       "graph.concurrency", 1, 64)
+    timeout = float(_first(given.get("timeout_seconds"), graph_t.get("timeout_seconds"), 30.0))
+    if not 1 <= timeout <= 600:
+        raise ConfigError(f"graph.timeout_seconds {timeout} is out of range", "use 1 to 600 seconds")
+    return Settings(
+        tenant_id=tenant_id,
+        cloud=cloud,
+        auth=auth,
+        token_cache_path=_cache_dir(env) / f"token-cache-{_slug(tenant_id)}-{_slug(auth.client_id)}.json",
+        concurrency=concurrency,
+        timeout_seconds=timeout,
+        audit_max_age_minutes=_int(doc.get("audit", {}).get("max_age_minutes", 15),
+                                   "audit.max_age_minutes", 1, 24 * 60),
+        backup_dir=base / str(doc.get("backup", {}).get("dir", "backup")),
+        backup_max_age_days=_int(doc.get("backup", {}).get("max_age_days", 7), "backup.max_age_days", 0, 365),
+        signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
+        source=path,
+        emulator=dict(doc.get("emulator", {})),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist",
+                          "pass the path of a closegate.toml (closegate init writes one)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc})", "fix the syntax at that line") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror})", "check the path and its permissions") from exc
+    for table, value in doc.items():
+        if table == "emulator":
+            continue
+        if table not in _SCHEMA:
+            raise ConfigError(f"{path}: unknown table [{table}]",
+                              f"remove it; known tables are {', '.join(sorted(_SCHEMA))}, emulator")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {table} must be a table", f"write it as [{table}]")
+        extra = set(value) - _SCHEMA[table]
+        if extra:
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(extra))} in [{table}]",
+                              f"remove them; [{table}] accepts {', '.join(sorted(_SCHEMA[table]))}")
+    return doc
+
+
+def _valid_tenant(value: str) -> str:
+    value = value.strip()
+    if _GUID.match(value):
+        return value.lower()
+    if _DOMAIN.match(value):
+        return value.lower()
+    if value.lower() in {"common", "organizations", "consumers"}:
+        raise ConfigError(f"tenant {value!r} is a multi-tenant alias",
+                          "give the tenant's GUID or its verified domain (contoso.onmicrosoft.com)")
+    raise ConfigError(f"tenant {value!r} is neither a GUID nor a domain name",
+                      "give the tenant's GUID (Entra admin center > Overview > Tenant ID) or verified domain")
+
+
+def _cloud(name: str, table: Mapping[str, Any], base: Path) -> Cloud:
+    if name in CLOUDS:
+        if table:
+            raise ConfigError(f"[cloud] is set but tenant.cloud is {name!r}",
+                              'remove [cloud], or set cloud = "custom" to use its URLs')
+        return CLOUDS[name]
+    if name != "custom":
+        raise ConfigError(f"unknown cloud {name!r}",
+                          "use one of global, usgov, usgovdod, china or custom")
+    missing = [k for k in ("authority_host", "graph_url", "arm_url") if not table.get(k)]
+    if missing:
+        raise ConfigError(f"cloud = \"custom\" needs {', '.join(missing)} in [cloud]",
+                          "add them (the emulator writes all of them)")
+    urls = {k: _https(str(table[k]), f"cloud.{k}") for k in ("authority_host", "graph_url", "arm_url")}
+    ca = table.get("ca_bundle")
+    ca_path = (base / str(ca)).resolve() if ca else None
+    if ca_path is not None and not ca_path.is_file():
+        raise ConfigError(f"cloud.ca_bundle {ca_path} does not exist",
+                          "point it at the PEM CA bundle of the custom cloud")
+    return Cloud(
+        name="custom",
+        authority_host=urls["authority_host"],
+        graph_url=urls["graph_url"],
+        graph_resource=str(table.get("graph_resource", GRAPH_RESOURCE)).rstrip("/"),
+        arm_url=urls["arm_url"],
+        arm_resource=str(table.get("arm_resource", ARM_RESOURCE)).rstrip("/"),
+        portal_host=str(table.get("portal_host", "portal.azure.com")),
+        ca_bundle=ca_path,
+    )
+
+
+def _https(url: str, key: str) -> str:
+    # msal accepts https authorities only (local-emulation.md P6); Graph tokens must not travel in clear.
+    if not re.match(r"^https://[^/\s]+/?$", url):
+        raise ConfigError(f"{key} {url!r} must be an https URL without a path",
+                          "write it as https://host[:port]")
+    return url.rstrip("/")
+
+
+def _auth(given: Mapping[str, Any], table: Mapping[str, Any], env: Mapping[str, str], base: Path) -> AuthSettings:
+    client_id = _first(given.get("client_id"), table.get("client_id"), env.get("AZURE_CLIENT_ID"))
+    if not client_id:
+        raise ConfigError("no client id given",
+                          "set [auth] client_id, pass --client-id or set AZURE_CLIENT_ID "
+                          "(the Application (client) ID of the app registration)")
+    if not _GUID.match(str(client_id)):
+        raise ConfigError(f"client id {client_id!r} is not a GUID",
+                          "use the Application (client) ID shown on the app registration's overview")
+    secret = _first(given.get("client_secret"), table.get("client_secret"), env.get("AZURE_CLIENT_SECRET"))
+    cert = _first(given.get("certificate_path"), table.get("certificate_path"),
+                  env.get("AZURE_CLIENT_CERTIFICATE_PATH"))
+    password = _first(given.get("certificate_password"), table.get("certificate_password"),
+                      env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+    method = _first(given.get("auth_method"), table.get("method"))
+    if method is None:
+        method = "client_secret" if secret else "certificate" if cert else "device_code"
+    if method not in AUTH_METHODS:
+        raise ConfigError(f"unknown auth.method {method!r}", f"use one of {', '.join(AUTH_METHODS)}")
+    cert_path: Path | None = None
+    if method == "client_secret" and not secret:
+        raise ConfigError("auth.method is client_secret but no secret is configured",
+                          "set AZURE_CLIENT_SECRET (preferred) or [auth] client_secret")
+    if method == "certificate":
+        if not cert:
+            raise ConfigError("auth.method is certificate but no certificate is configured",
+                              "set [auth] certificate_path or AZURE_CLIENT_CERTIFICATE_PATH "
+                              "(PEM with key and certificate, or .pfx)")
+        cert_path = (base / str(cert)).expanduser().resolve()
+        if not cert_path.is_file():
+            raise ConfigError(f"certificate file {cert_path} does not exist",
+                              "point certificate_path at the PEM or PFX file")
+    chain = _first(given.get("send_certificate_chain"), table.get("send_certificate_chain"), False)
+    if not isinstance(chain, bool):
+        raise ConfigError("auth.send_certificate_chain must be true or false", "write true or false")
+    return AuthSettings(
+        method=str(method),
+        client_id=str(client_id).lower(),
+        client_secret=Secret(str(secret)) if secret and method == "client_secret" else None,
+        certificate_path=cert_path,
+        certificate_password=Secret(str(password)) if password else None,
+        send_certificate_chain=chain,
+    )
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path:
+    root = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(root) / "closegate"
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^a-z0-9.-]", "_", value.lower())
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _int(value: Any, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"{key} must be a whole number", f"use {low} to {high}")
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{key} {value!r} is not a whole number", f"use {low} to {high}") from exc
+    if not low <= number <= high:
+        raise ConfigError(f"{key} {number} is out of range", f"use {low} to {high}")
+    return number

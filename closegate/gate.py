@@ -1,0 +1,96 @@
+"""The gate: a pure function deciding whether the final delete may proceed, and listing every reason not.
+
+Fail-closed by construction: it starts from "shut" reasons and opens only when none is found. It
+judges the run against the full catalog (not against whatever the run chose to include), so a run
+that skipped a check, ran an older version of it, or is too old cannot open it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from closegate.attestations import Attestation
+from closegate.models import RunRecord, Status, iso
+from closegate.registry import Catalog
+
+__all__ = ["CLOCK_SKEW", "GateDecision", "SignoffVerifier", "decide"]
+
+# A record dated this far in the future of `now` comes from a wrong clock, not from a fresh run.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    open: bool
+    reasons: tuple[str, ...]  # empty when open
+
+
+class SignoffVerifier(Protocol):
+    """Sign-offs bound to the run's hash (issue 7). Returns why they are insufficient, or ()."""
+
+    def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]: ...
+
+
+def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
+                    now: datetime) -> list[str]:
+    reasons: list[str] = []
+    for spec in catalog.blocking:
+        result = record.result(spec.id)
+        if result is None:
+            reasons.append(f"{spec.id} ({spec.title}) is not in the run")
+        elif result.check_version != spec.version:
+            reasons.append(f"{spec.id} ran as version {result.check_version}, the catalog has version {spec.version}")
+        elif result.status is Status.FAIL:
+            reasons.append(f"{spec.id} failed: {result.message}")
+        elif result.status is Status.ATTEST:
+            reasons.append(f"{spec.id} needs an attestation: record one with `closegate attest {spec.id}` and audit again")
+    for result in record.results:
+        if result.status is Status.ERROR:
+            reasons.append(f"{result.check_id} could not be decided: {(result.error or {}).get('cause', result.message)}")
+    if attestations is not None:
+        for result in record.results:
+            if result.attestation is None:
+                continue
+            still = [a for a in attestations if a.to_json() == dict(result.attestation)]
+            if not still:
+                reasons.append(f"{result.check_id}'s attestation is no longer in the attestations file")
+            elif not still[0].valid_at(now):
+                reasons.append(f"{result.check_id}'s attestation by {still[0].by} expired")
+    return reasons
+
+
+def decide(
+    record: RunRecord,
+    catalog: Catalog,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    attestations: Sequence[Attestation] | None = None,
+    signoffs: SignoffVerifier | None = None,
+) -> GateDecision:
+    """Open only if every blocking check of the full catalog is PASS (or not applicable) in one fresh,
+    complete run without any ERROR or ATTEST, and every attestation used is still in force.
+
+    `attestations`: the current attestations file; None skips re-verifying them (the run's own view).
+    `signoffs`: the sign-off verifier of issue 7; None until sign-offs exist.
+    """
+    reasons: list[str] = []
+    if not record.complete:
+        only, skip = record.selection.get("only", []), record.selection.get("skip", [])
+        chosen = f"--only {','.join(only)}" if only else f"--skip {','.join(skip)}"
+        reasons.append(f"the run was partial ({chosen}); run the full audit")
+    age = now - record.ended
+    if age > max_age:
+        reasons.append(
+            f"the run is stale: it ended {iso(record.ended)}, {int(age.total_seconds() // 60)} minutes ago, "
+            f"over the {int(max_age.total_seconds() // 60)}-minute limit"
+        )
+    elif age < -CLOCK_SKEW:
+        reasons.append(f"the run ended {iso(record.ended)}, in the future of this machine's clock {iso(now)}")
+    reasons.extend(_result_reasons(record, catalog, attestations, now))
+    if signoffs is not None:
+        reasons.extend(signoffs.reasons(record.run_id, now))
+    return GateDecision(open=not reasons, reasons=tuple(reasons))

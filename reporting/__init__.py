@@ -1,0 +1,87 @@
+"""closegate's reports of a run: HTML, PDF and JUnit, rendered only from the run record and bound to it
+by its hash (the JSON report is the run record itself). Reporting never talks to a tenant.
+
+    render(record, out_dir, formats=("html", "pdf", "junit"), sign_key=None) -> [paths written]
+    write_reports(record, out_dir)   every format, with the sign-offs recorded beside it (for `audit`)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from closegate.errors import ConfigError
+from closegate.models import RunRecord
+from reporting import signoffs as signoff_file
+from reporting.integrity import sign
+from reporting.signoffs import SignOff
+from reporting.view import PAGE_SIZES
+
+__all__ = ["FORMATS", "REPORT_FILES", "SIGNATURE_FILE", "render", "write_reports"]
+
+FORMATS: tuple[str, ...] = ("html", "pdf", "junit")
+REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "junit": "junit.xml"}
+SIGNATURE_FILE = "run.json.sig"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    """Atomically, so a reader (or a crash) never sees half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def render(
+    record: RunRecord,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    sign_key: Ed25519PrivateKey | None = None,
+    *,
+    page_size: str = "a4",
+    signoffs: Sequence[SignOff] = (),
+) -> list[Path]:
+    """Write the requested reports of `record` into `out_dir` (and `run.json.sig` with a key)."""
+    unknown = [f for f in formats if f not in REPORT_FILES]
+    if unknown:
+        raise ConfigError(f"unknown report format {', '.join(unknown)}", f"use {', '.join(FORMATS)}")
+    if page_size not in PAGE_SIZES:
+        raise ConfigError(f"unknown page size {page_size!r}", f"use {' or '.join(PAGE_SIZES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run_id = record.run_id  # hashing a large record is not free: once per render
+    mine = signoff_file.for_run(signoffs, run_id)
+    written: list[Path] = []
+    if "html" in formats:
+        from reporting.html import render_html
+
+        html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size)
+        written.append(_write(out / REPORT_FILES["html"], html.encode("utf-8")))
+    if "pdf" in formats:
+        from reporting.pdf import render_pdf
+
+        written.append(_write(out / REPORT_FILES["pdf"], render_pdf(record, run_id=run_id, signoffs=mine,
+                                                                    page_size=page_size)))
+    if "junit" in formats:
+        from reporting.junit import render_junit
+
+        written.append(_write(out / REPORT_FILES["junit"], render_junit(record, run_id=run_id)))
+    if sign_key is not None:
+        written.append(_write(out / SIGNATURE_FILE, sign(record.canonical_bytes(), run_id, sign_key).dumps().encode("utf-8")))
+    return written
+
+
+def write_reports(record: RunRecord, out_dir: Path, *, sign_key: Ed25519PrivateKey | None = None,
+                  page_size: str = "a4") -> list[Path]:
+    """What `closegate audit` writes beside run.json: every format, showing sign-offs already recorded there."""
+    return render(record, out_dir, FORMATS, sign_key, page_size=page_size,
+                  signoffs=signoff_file.load(Path(out_dir)))

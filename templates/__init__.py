@@ -1,0 +1,1 @@
+"""Jinja2 templates and stylesheets for closegate's reports (package data, loaded by `reporting`)."""

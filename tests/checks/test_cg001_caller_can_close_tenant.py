@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from closegate.errors import PermissionDenied
+from closegate.facts import BILLING_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
+from closegate.models import Status
+
+from checks.caller_can_close_tenant import caller_can_close_tenant
+from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
+
+READY = FakeTenant.ready()
+
+
+def test_passes_for_a_global_administrator() -> None:
+    assert caller_can_close_tenant(READY).status is Status.PASS
+
+
+def test_passes_for_an_app_when_one_global_administrator_user_will_delete() -> None:
+    app = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
+                  role_template_ids=frozenset())
+    outcome = caller_can_close_tenant(replace(READY, who=app))
+    assert outcome.status is Status.PASS
+    assert outcome.evidence["closing_admin"] == ADMIN.user_principal_name
+
+
+def test_fails_for_an_app_when_no_single_global_administrator_user_exists() -> None:
+    app = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate")
+    bob = user("bob@contoso.com")
+    tenant = replace(READY, who=app, user_list=(ADMIN, bob), admins=(admin_assignment(ADMIN), admin_assignment(bob)))
+    outcome = caller_can_close_tenant(tenant)
+    assert outcome.status is Status.FAIL and "2 users hold Global Administrator" in outcome.message
+
+
+def test_fails_for_a_billing_administrator_and_says_it_covers_only_subscriptions() -> None:
+    tenant = replace(READY, who=replace(READY.who, role_template_ids=frozenset({BILLING_ADMINISTRATOR})))
+    outcome = caller_can_close_tenant(tenant)
+    assert outcome.status is Status.FAIL
+    assert "Billing Administrator" in outcome.message and "subscriptions" in outcome.message
+    assert outcome.evidence["is_billing_admin"] is True
+
+
+def test_fails_without_any_admin_role() -> None:
+    tenant = replace(READY, who=replace(READY.who, role_template_ids=frozenset()))
+    assert caller_can_close_tenant(tenant).status is Status.FAIL
+
+
+def test_errors_when_the_caller_cannot_be_identified() -> None:
+    denied = PermissionDenied("Graph refused roleAssignments", "grant RoleManagement.Read.Directory")
+    result = run_check(caller_can_close_tenant, replace(READY, failing={"caller": denied}))
+    assert result.status is Status.ERROR
+    assert "roleAssignments" in result.error["cause"]
+
+
+def test_errors_in_preflight_without_role_management_permission() -> None:
+    tenant = replace(READY, who=replace(READY.who, permissions=frozenset({"User.Read.All"})))
+    result = run_check(caller_can_close_tenant, tenant)
+    assert result.status is Status.ERROR
+    assert "RoleManagement.Read.Directory" in result.error["cause"]
+    assert GLOBAL_ADMINISTRATOR not in result.message

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from closegate.errors import Throttled
+from closegate.facts import Caller
+from closegate.models import Status
+
+from checks.single_global_admin import single_global_admin
+from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
+
+READY = FakeTenant.ready()
+BOB = user("bob@contoso.com")
+GUEST = user("guest_ext#EXT#@contoso.onmicrosoft.com", user_type="Guest")
+
+
+def test_passes_with_only_the_closing_admin() -> None:
+    outcome = single_global_admin(READY)
+    assert outcome.status is Status.PASS
+    assert outcome.evidence["closing_admin"] == ADMIN.user_principal_name
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((admin_assignment(BOB),), "1 holders"),
+        ((admin_assignment(GUEST),), "1 holders"),
+        ((admin_assignment(BOB, kind="eligible"),), "1 PIM-eligible"),
+        ((admin_assignment(BOB, via_group_id="g1"),
+          admin_assignment(BOB, principal_type="group", principal_id="g1")), "1 holders"),
+        ((admin_assignment(BOB, principal_type="servicePrincipal", principal_id="sp-other"),), "1 service principals"),
+    ],
+    ids=["member", "guest", "eligible", "via-group", "service-principal"],
+)
+def test_fails_when_another_holder_remains(extra: tuple, expected: str) -> None:
+    tenant = replace(READY, user_list=(ADMIN, BOB, GUEST), admins=READY.admins + extra)
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL
+    assert expected in outcome.message
+
+
+def test_fails_when_the_only_admin_is_a_guest() -> None:
+    guest_admin = replace(ADMIN, user_type="Guest")
+    tenant = replace(READY, user_list=(guest_admin,), admins=(admin_assignment(guest_admin),))
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL and "guest" in outcome.message
+
+
+def test_app_caller_closing_admin_is_the_single_user_holder_and_own_sp_is_not_counted() -> None:
+    app = Caller("app", "sp-closegate", "closegate", None, READY.who.app_id, READY.who.role_template_ids,
+                 READY.who.permissions, arm_access=True)
+    own = admin_assignment(ADMIN, principal_type="servicePrincipal", principal_id="sp-closegate")
+    outcome = single_global_admin(replace(READY, who=app, admins=READY.admins + (own,)))
+    assert outcome.status is Status.PASS
+    assert outcome.evidence["closegate_service_principal"][0]["principal_id"] == "sp-closegate"
+
+
+def test_app_caller_with_two_user_holders_has_no_closing_admin() -> None:
+    app = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.who.permissions)
+    tenant = replace(READY, who=app, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL and "no closing administrator" in outcome.message
+
+
+def test_errors_when_role_assignments_are_throttled_out() -> None:
+    result = run_check(single_global_admin, replace(READY, failing={"role_assignments": Throttled("429 after 4 tries")}))
+    assert result.status is Status.ERROR and result.error["kind"] == "Throttled"

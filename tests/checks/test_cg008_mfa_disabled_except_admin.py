@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from closegate.errors import PermissionDenied
+from closegate.facts import ConditionalAccessPolicy, PerUserMfa, SecurityDefaults
+from closegate.models import Status
+
+from checks.mfa_disabled_except_admin import mfa_disabled_except_admin
+from tests.fakes import ADMIN, FakeTenant, run_check, user
+
+READY = FakeTenant.ready()
+BOB = user("bob@contoso.com")
+
+
+def policy(state: str, mfa: bool = True, strength: str | None = None) -> ConditionalAccessPolicy:
+    return ConditionalAccessPolicy(f"p-{state}", "Require MFA", state, mfa, strength)
+
+
+def test_passes_when_only_the_admin_has_mfa_and_report_only_policies_are_shown() -> None:
+    outcome = mfa_disabled_except_admin(replace(READY, policies=(policy("enabledForReportingButNotEnforced"),)))
+    assert outcome.status is Status.PASS
+    assert outcome.evidence["report_only_policies"][0]["id"] == "p-enabledForReportingButNotEnforced"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"user_list": (ADMIN, BOB), "mfa": (PerUserMfa(ADMIN.id, "enforced"), PerUserMfa(BOB.id, "enabled"))},
+        {"defaults": SecurityDefaults(True)},
+        {"policies": (policy("enabled"),)},
+        {"policies": (policy("enabled", mfa=False, strength="Phishing-resistant MFA"),)},
+    ],
+    ids=["per-user", "security-defaults", "ca-mfa", "ca-authentication-strength"],
+)
+def test_fails_for_each_source_of_mfa(change: dict) -> None:
+    assert mfa_disabled_except_admin(replace(READY, **change)).status is Status.FAIL
+
+
+def test_disabled_policy_does_not_count() -> None:
+    assert mfa_disabled_except_admin(replace(READY, policies=(policy("disabled"),))).status is Status.PASS
+
+
+def test_errors_when_per_user_mfa_is_denied() -> None:
+    result = run_check(mfa_disabled_except_admin, replace(READY, failing={"per_user_mfa": PermissionDenied("403")}))
+    assert result.status is Status.ERROR

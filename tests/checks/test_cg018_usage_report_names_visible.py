@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from closegate.models import Status
+
+from checks.usage_report_names_visible import usage_report_names_visible
+from tests.fakes import FakeTenant, run_check
+
+READY = FakeTenant.ready()
+
+
+def test_passes_when_names_are_shown() -> None:
+    assert usage_report_names_visible(READY).status is Status.PASS
+
+
+def test_fails_advisory_when_names_are_concealed() -> None:
+    result = run_check(usage_report_names_visible, replace(READY, concealed=True))
+    assert result.status is Status.FAIL and not result.blocking
+
+
+def test_errors_in_preflight_without_report_settings_permission() -> None:
+    tenant = replace(READY, who=replace(READY.who, permissions=frozenset({"User.Read.All"})))
+    result = run_check(usage_report_names_visible, tenant)
+    assert result.status is Status.ERROR and "ReportSettings.Read.All" in result.error["cause"]

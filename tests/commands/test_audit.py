@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from closegate.cli import main
+from closegate.emulator import Emulator
+from closegate.emulator.builder import ScenarioBuilder
+from closegate.models import RunRecord
+from tests.fakes import keep_only_the_callers_service_principal
+
+SCHEMA = json.loads(resources.files("closegate").joinpath("schemas/run-record.schema.json").read_text("utf-8"))
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _scenario_exists(name: str) -> bool:
+    return resources.files("closegate.emulator").joinpath("scenarios", f"{name}.json").is_file()
+
+
+def test_not_ready_tenant_exits_1_prints_steps_and_writes_a_valid_run(emulator_factory: Callable[..., Emulator],
+                                                                       tmp_path: Path) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam").user("bob").subscription())
+    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path))
+    assert code == 1
+    assert "1 Delete users" in out and "CG-004" in out and "NOT READY" in out
+    data = json.loads((tmp_path / "run.json").read_text("utf-8"))
+    jsonschema.validate(data, SCHEMA)
+    assert RunRecord.from_json(data).run_id == data["run_id"]
+
+
+def test_attested_clean_tenant_without_a_backup_taken_exits_1_on_the_backup_check_alone(
+        emulator_factory: Callable[..., Emulator], tmp_path: Path) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
+    keep_only_the_callers_service_principal(emu, emu.apps.read_write.client_id)
+    for item in ("CG-013", "CG-014", "CG-015"):
+        code, out, _ = invoke("attest", item, "--by", "Dana", "--statement", "none left", "--out", str(tmp_path))
+        assert code == 0 and f"{item} attested by Dana" in out
+    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path), "--json", "--no-reports")
+    record = json.loads(out)
+    assert code == 1
+    statuses = {r["check_id"]: r["status"] for r in record["results"]}
+    assert statuses["CG-013"] == "PASS"
+    assert [c for c, s in statuses.items() if s not in ("PASS", "NOT_APPLICABLE")] == ["CG-002"]
+    assert "no backup has been taken" in record["results"][[r["check_id"] for r in record["results"]].index("CG-002")]["message"]
+
+
+def test_partial_run_is_recorded_and_exits_3(emulator_factory: Callable[..., Emulator], tmp_path: Path) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
+    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path), "--only", "cg-004,CG-005")
+    assert code == 3 and "partial run" in out
+    record = json.loads((tmp_path / "run.json").read_text("utf-8"))
+    assert record["complete"] is False and record["selection"]["only"] == ["CG-004", "CG-005"]
+
+
+def test_a_bad_secret_exits_2_with_one_line_and_no_secret(emulator_factory: Callable[..., Emulator],
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
+    config = emu.config_path.read_text("utf-8")
+    wrong = tmp_path / "closegate.toml"
+    secret_line = next(line for line in config.splitlines() if line.startswith("client_secret"))
+    wrong.write_text(config.replace(secret_line, 'client_secret = "not-the-secret-zz9"'), "utf-8")
+    code, out, err = invoke("audit", "--config", str(wrong), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.startswith("closegate: ") and err.count("\n") == 1
+    assert "not-the-secret-zz9" not in out + err
+
+
+def test_unknown_check_id_exits_2(emulator_factory: Callable[..., Emulator], tmp_path: Path) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
+    code, _, err = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path), "--skip", "CG-999")
+    assert code == 2 and "CG-999" in err
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    code, _, err = invoke("audit", "--config", str(tmp_path / "nope.toml"), "--out", str(tmp_path))
+    assert code == 2 and err.startswith("closegate: ")
+
+
+def test_attest_refuses_a_check_the_api_can_see(tmp_path: Path) -> None:
+    code, _, err = invoke("attest", "CG-004", "--by", "Dana", "--statement", "trust me", "--out", str(tmp_path))
+    assert code == 2 and "CG-004 cannot be attested" in err
+    assert not (tmp_path / "attestations.json").exists()
+
+
+def test_attest_records_evidence_and_expiry(tmp_path: Path) -> None:
+    code, out, _ = invoke("attest", "cg-015", "--by", "Lee (finance)", "--statement", "all invoices paid",
+                          "--evidence", "INV-1,INV-2", "--expires", "30", "--out", str(tmp_path))
+    saved = json.loads((tmp_path / "attestations.json").read_text("utf-8"))["attestations"]
+    assert code == 0 and "expires" in out
+    assert saved[0]["item"] == "CG-015" and saved[0]["evidence"] == "INV-1,INV-2" and saved[0]["expires"]
+
+
+@pytest.mark.skipif(not _scenario_exists("demo"), reason="the emulator's demo scenario is not there yet")
+def test_demo_is_not_ready_with_the_expected_checks_failing(emulator: Emulator, tmp_path: Path) -> None:
+    code, out, _ = invoke("audit", "--config", str(emulator.config_path), "--out", str(tmp_path), "--json")
+    failing = {r["check_id"] for r in json.loads(out)["results"] if r["status"] == "FAIL" and r["blocking"]}
+    assert code == 1
+    assert {"CG-004", "CG-006"} <= failing

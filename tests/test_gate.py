@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from closegate.attestations import Attestation
+from closegate.errors import PermissionDenied
+from closegate.gate import decide
+from closegate.models import RunRecord, Severity, Step, passed
+from closegate.registry import Catalog, catalog, check, spec_of
+from closegate.runner import RunSettings, run
+from tests.fakes import ADMIN, NOW, BackedUpTenant, user
+
+FULL = catalog(plugins=False)
+SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ("CG-013", "CG-014", "CG-015"))
+MAX_AGE = timedelta(minutes=15)
+
+
+def record_of(tenant: BackedUpTenant | None = None, **changes: object) -> RunRecord:
+    settings = replace(RunSettings(clock=lambda: NOW, attestations=SIGNED), **changes)  # type: ignore[arg-type]
+    return run(tenant or BackedUpTenant(), FULL, settings)
+
+
+def shut(record: RunRecord, **kw: object) -> tuple[str, ...]:
+    decision = decide(record, kw.pop("catalog", FULL), now=kw.pop("now", NOW + timedelta(minutes=1)),  # type: ignore[arg-type]
+                      max_age=MAX_AGE, **kw)  # type: ignore[arg-type]
+    assert not decision.open
+    return decision.reasons
+
+
+def test_opens_for_a_fresh_complete_all_pass_run() -> None:
+    decision = decide(record_of(), FULL, now=NOW + timedelta(minutes=1), max_age=MAX_AGE, attestations=SIGNED)
+    assert decision.open and decision.reasons == ()
+
+
+def test_stays_shut_for_a_partial_run() -> None:
+    assert any("partial (--skip CG-018)" in r for r in shut(record_of(skip={"CG-018"})))
+
+
+def test_stays_shut_for_a_stale_run() -> None:
+    reasons = shut(record_of(), now=NOW + timedelta(minutes=16))
+    assert reasons == ("the run is stale: it ended 2026-03-01T12:00:00Z, 16 minutes ago, over the 15-minute limit",)
+
+
+def test_stays_shut_for_a_run_from_the_future() -> None:
+    assert "in the future" in shut(record_of(), now=NOW - timedelta(hours=1))[0]
+
+
+def test_stays_shut_when_a_blocking_catalog_check_is_missing_from_the_run() -> None:
+    @check(id="CG-970", title="new blocker", severity=Severity.HIGH, blocking=True, step=Step.BACKUP,
+           permissions=(), doc_url="https://x", why="w", fix="f")
+    def newer(tenant: object) -> object:
+        return passed("ok")
+
+    bigger = Catalog(FULL.checks + (spec_of(newer),))
+    assert shut(record_of(), catalog=bigger) == ("CG-970 (new blocker) is not in the run",)
+
+
+def test_stays_shut_when_a_check_ran_an_older_version() -> None:
+    record = record_of()
+    old = replace(record, results=tuple(replace(r, check_version="0") if r.check_id == "CG-004" else r
+                                        for r in record.results))
+    assert shut(old) == ("CG-004 ran as version 0, the catalog has version 1",)
+
+
+def test_stays_shut_for_any_error_even_advisory() -> None:
+    tenant = replace(BackedUpTenant(), failing={"deleted_items": PermissionDenied("403 on deletedItems")})
+    assert shut(record_of(tenant)) == ("CG-017 could not be decided: 403 on deletedItems",)
+
+
+def test_stays_shut_for_an_unattested_item() -> None:
+    reasons = shut(record_of(attestations=SIGNED[:2]))
+    assert reasons == ("CG-015 needs an attestation: record one with `closegate attest CG-015` and audit again",)
+
+
+def test_stays_shut_for_a_failure_and_lists_every_reason() -> None:
+    tenant = replace(BackedUpTenant(), user_list=(ADMIN, user("bob@contoso.com")))
+    reasons = shut(record_of(tenant, skip={"CG-017"}), now=NOW + timedelta(hours=1))
+    assert len(reasons) == 3
+    assert reasons[2].startswith("CG-004 failed: 1 users besides the closing administrator remain")
+
+
+def test_stays_shut_when_an_attestation_used_expired_or_was_removed() -> None:
+    record = record_of()
+    assert shut(record, attestations=SIGNED[1:]) == ("CG-013's attestation is no longer in the attestations file",)
+    expiring = tuple(replace(a, expires=NOW + timedelta(seconds=30)) for a in SIGNED)
+    assert len(shut(record_of(attestations=expiring), attestations=expiring)) == 3
+
+
+def test_sign_offs_are_a_separate_input_that_can_keep_it_shut() -> None:
+    class NoSignoffs:
+        def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]:
+            return (f"0 of 1 required sign-offs are bound to run {run_id[:12]}",)
+
+    record = record_of()
+    assert shut(record, signoffs=NoSignoffs()) == (f"0 of 1 required sign-offs are bound to run {record.run_id[:12]}",)
+
+
+def test_decide_is_pure_and_does_not_change_the_record() -> None:
+    record = record_of()
+    before = record.canonical_bytes()
+    decide(record, FULL, now=NOW, max_age=MAX_AGE)
+    assert record.canonical_bytes() == before

@@ -1,0 +1,204 @@
+"""The tenant facade over Graph: every TenantReader fact, cached once, typed, malformed payloads refused.
+
+Reads run against the emulator's "demo" tenant (the realistic shapes); the wire details that a
+realistic tenant will not produce on cue (a CSV redirect, a broken payload) run against the stub.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from closegate import facts
+from closegate.auth import MsalTokenProvider
+from closegate.config import load_settings
+from closegate.errors import MalformedResponse, PermissionDenied
+from closegate.graph import connect
+from closegate.tenant import Tenant
+from graph.helpers import StaticTokens, settings_for
+from graph.stub import Req, Resp, StubServer, unsigned_jwt
+
+
+@pytest.fixture
+def stub(tmp_path: Path):
+    server = StubServer(tmp_path)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def demo(emulator):
+    settings = load_settings(emulator.config_path, environ={})
+    tokens = MsalTokenProvider(settings)
+    clients = connect(settings, tokens)
+    return Tenant(clients.graph, clients.arm, tokens), clients
+
+
+def test_implements_every_tenant_reader_method():
+    wanted = {n for n in dir(facts.TenantReader) if not n.startswith("_")}
+    assert wanted <= {n for n in dir(Tenant) if not n.startswith("_")}
+
+
+def test_global_administrators_active_eligible_and_through_a_group(demo):
+    tenant, _ = demo
+    holders = tenant.role_assignments(facts.GLOBAL_ADMINISTRATOR)
+    kinds = {(h.principal_display_name, h.kind, h.principal_type, h.via_group_id is not None) for h in holders}
+    assert ("Alex Admin", "active", "user", False) in kinds
+    assert ("Tenant Admins", "active", "group", False) in kinds
+    assert ("Grace Hopper", "active", "user", True) in kinds  # expanded from the role-assignable group
+    assert ("Carlos Pim", "eligible", "user", False) in kinds
+    guests = [h for h in holders if h.principal_user_type == "Guest"]
+    assert guests and all(h.principal_type == "user" for h in guests)
+    via = next(h for h in holders if h.via_group_id)
+    assert via.principal_user_type == "Member"
+
+
+def test_users_page_at_999_and_per_user_mfa_goes_through_beta_batches_of_20(demo):
+    tenant, clients = demo
+    users = tenant.users()
+    before = clients.stats.snapshot()["endpoints"].get("POST /beta/$batch", {}).get("requests", 0)
+    mfa = tenant.per_user_mfa()
+    after = clients.stats.snapshot()["endpoints"]["POST /beta/$batch"]["requests"]
+    assert len(mfa) == len(users) and {m.user_id for m in mfa} == {u.id for u in users}
+    assert after - before == math.ceil(len(users) / 20)
+    assert {m.state for m in mfa} <= {"disabled", "enabled", "enforced"}
+    assert any(m.state == "enforced" for m in mfa)
+
+
+def test_each_fact_is_fetched_once(demo):
+    tenant, clients = demo
+    tenant.domains()
+    count = clients.stats.snapshot()["endpoints"]["GET /v1.0/domains"]["requests"]
+    tenant.domains()
+    assert clients.stats.snapshot()["endpoints"]["GET /v1.0/domains"]["requests"] == count
+
+
+def test_prefetch_reads_facts_concurrently_and_later_reads_are_free(emulator):
+    settings = load_settings(emulator.config_path, environ={})
+    tokens = MsalTokenProvider(settings)
+    clients = connect(settings, tokens)
+    tenant = Tenant(clients.graph, clients.arm, tokens)
+    names = ["organization", "users", "groups", "subscribed_skus", "company_subscriptions", "security_defaults",
+             "conditional_access_policies", "registration_details", "applications", "service_principals",
+             "domains", "azure_subscriptions", "report_settings", "b2c_inventory", "caller"]
+    tenant.prefetch(names)
+    sent = clients.stats.totals().requests
+    for name in names:
+        getattr(tenant, name)()
+    assert clients.stats.totals().requests == sent
+    org = tenant.organization()
+    assert org.primary_domain and org.id == settings.tenant_id
+    assert tenant.caller().kind == "app" and "Policy.Read.All" in tenant.caller().permissions
+    assert any(p.authentication_strength for p in tenant.conditional_access_policies())
+    assert tenant.azure_subscriptions()[0].state == "Enabled"
+    assert tenant.security_defaults().is_enabled in (True, False)
+
+
+def test_usage_reports_parse_by_column_name(demo):
+    tenant, _ = demo
+    rows = tenant.usage("mailbox")
+    assert rows and all(r.report == "mailbox" and r.storage_bytes >= 0 for r in rows)
+    assert all(r.owner_principal_name for r in rows)
+    if not tenant.report_settings().display_concealed_names:
+        assert any(r.owner_principal_name.endswith("onmicrosoft.com") for r in rows)
+
+
+def test_a_missing_permission_surfaces_as_permission_denied_naming_it(emulator):
+    extra = load_settings(emulator.config_path, environ={}).emulator
+    settings = load_settings(emulator.config_path, environ={}, flags={
+        "client_id": extra["readonly_client_id"], "client_secret": extra["readonly_client_secret"]})
+    tokens = MsalTokenProvider(settings)
+    graph = connect(settings, tokens).graph
+    with pytest.raises(PermissionDenied) as err:
+        graph.request("PATCH", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+                      json_body={"isEnabled": False}, idempotent=True)
+    assert err.value.permissions == ("Policy.ReadWrite.SecurityDefaults",)
+    assert "Policy.ReadWrite.SecurityDefaults" in err.value.one_line()
+    assert err.value.status == 403 and err.value.request_id
+
+
+# -- wire details against the stub ------------------------------------------------------------------
+
+def stub_tenant(tmp_path: Path, stub: StubServer, route) -> Tenant:
+    stub.route = route
+    settings = settings_for(tmp_path, stub)
+    clients = connect(settings, StaticTokens())
+    return Tenant(clients.graph, clients.arm, StaticTokens())
+
+
+def test_usage_report_follows_the_302_without_the_bearer_token(tmp_path, stub):
+    csv = ("\ufeffReport Refresh Date,Display Name,Is Deleted,Storage Used (Byte),Item Count,User Principal Name\n"
+           "2025-01-01,Ann,False,1024,7,ann@contoso.example\n")
+
+    def route(req: Req) -> Resp:
+        if "getMailboxUsageDetail" in req.path:
+            return Resp(302, b"", {"Location": f"{stub.url}/download/report.csv?sig=pre-authenticated"})
+        if req.path == "/download/report.csv":
+            return Resp(200, csv, {"Content-Type": "application/octet-stream"})
+        return Resp(404)
+
+    rows = stub_tenant(tmp_path, stub, route).usage("mailbox")
+    assert rows == (facts.UsageRow("mailbox", "ann@contoso.example", "Ann", None, 1024, 7, False, None),)
+    download = next(r for r in stub.graph_log() if r.path == "/download/report.csv")
+    assert "authorization" not in download.headers
+
+
+def test_usage_report_without_a_needed_column_is_malformed(tmp_path, stub):
+    route = lambda req: Resp(200, "Display Name,Is Deleted\nAnn,False\n")  # noqa: E731
+    with pytest.raises(MalformedResponse, match="Storage Used"):
+        stub_tenant(tmp_path, stub, route).usage("mailbox")
+
+
+@pytest.mark.parametrize("payload", [
+    {"value": [{"id": 123, "userPrincipalName": "a@b.c"}]},
+    {"value": [{"userPrincipalName": "a@b.c"}]},
+    {"value": [{"id": "x", "userPrincipalName": "a@b.c", "createdDateTime": "yesterday"}]},
+    {"nothing": []},
+])
+def test_malformed_user_pages_are_refused(tmp_path, stub, payload):
+    tenant = stub_tenant(tmp_path, stub, lambda req: Resp(200, payload))
+    with pytest.raises(MalformedResponse):
+        tenant.users()
+    with pytest.raises(MalformedResponse):  # the failure is cached for the run, not re-fetched
+        tenant.users()
+    assert len(stub.graph_log()) == 1
+
+
+def test_role_assignment_without_its_principal_is_malformed(tmp_path, stub):
+    route = lambda req: Resp(200, {"value": [{"id": "a", "principalId": "p", "roleDefinitionId": "r"}]})  # noqa: E731
+    with pytest.raises(MalformedResponse):
+        stub_tenant(tmp_path, stub, route).role_assignments(facts.GLOBAL_ADMINISTRATOR)
+
+
+def test_now_is_the_date_header_of_graph(tmp_path, stub):
+    route = lambda req: Resp(200, {"value": [{"id": "t", "displayName": "T", "verifiedDomains": []}]})  # noqa: E731
+    now = stub_tenant(tmp_path, stub, route).now()
+    assert isinstance(now, datetime) and now.utcoffset().total_seconds() == 0
+
+
+def test_azure_subscriptions_use_the_arm_audience_and_next_link(tmp_path, stub):
+    def route(req: Req) -> Resp:
+        assert req.query["api-version"] == "2022-12-01"
+        if "page2" in req.query:
+            return Resp(200, {"value": [{"subscriptionId": "s2", "displayName": "B", "state": "Disabled"}]})
+        return Resp(200, {"value": [{"subscriptionId": "s1", "displayName": "A", "state": "Enabled",
+                                     "subscriptionPolicies": {"quotaId": "PayAsYouGo_2014-09-01"}}],
+                          "nextLink": f"{stub.url}/subscriptions?api-version=2022-12-01&page2=1"})
+
+    stub.route = route
+
+    class AudienceTokens(StaticTokens):
+        def token(self, resource: str) -> str:
+            return unsigned_jwt({"aud": resource})
+
+    settings = settings_for(tmp_path, stub)
+    tokens = AudienceTokens()
+    clients = connect(settings, tokens)
+    subs = Tenant(clients.graph, clients.arm, tokens).azure_subscriptions()
+    assert [s.subscription_id for s in subs] == ["s1", "s2"] and subs[0].quota_id == "PayAsYouGo_2014-09-01"
+    from closegate.auth import token_claims
+    assert {token_claims(r.headers["authorization"].split()[1])["aud"] for r in stub.graph_log()} == \
+        {"https://management.azure.com"}
