@@ -12,7 +12,7 @@ requires this check (id CG-002) to PASS first. Fixed by `closegate backup` and `
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from closegate.errors import ConfigError
 from closegate.facts import Backup, BackupReader, ContentAttestation, TenantReader, UsageRow
@@ -23,6 +23,9 @@ __all__ = ["backup_taken"]
 
 _REPORTS = ("mailbox", "onedrive", "sharepoint")
 _SHOWN = 20  # objects named in evidence per kind; the counts are always complete
+# The tenant clock comes from Graph's Date header (whole seconds) and the attestation from the
+# operator's machine; an attestation a few minutes "ahead" of the tenant is skew, not the future.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @check(
@@ -86,7 +89,7 @@ def _coverage(tenant: TenantReader, backup: Backup, evidence: dict[str, object])
 def _content(tenant: TenantReader, backup: Backup, now: datetime, evidence: dict[str, object]) -> list[str]:
     """Users and sites holding content with no attestation of where that content was backed up."""
     in_force = [a for a in backup.content_attestations
-                if a.taken <= now and now - a.taken <= backup.max_age and (a.expires is None or now < a.expires)]
+                if a.taken <= now + _CLOCK_SKEW and now - a.taken <= backup.max_age and (a.expires is None or now < a.expires)]
     uncovered: list[dict[str, object]] = []
     total = 0
     attested: dict[str, ContentAttestation] = {}

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "closegate.commands.attest",
     "closegate.commands.remediate",
     "closegate.commands.backup",
+    "closegate.commands.demo",
 )
 
 

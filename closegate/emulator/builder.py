@@ -23,7 +23,7 @@ class ScenarioBuilder:
     """Starts as a tenant whose only user is the closing Global Administrator."""
 
     def __init__(self, name: str = "Fabrikam", *, tenant_id: str | None = None,
-                 now: str = "2025-03-01T09:00:00Z") -> None:
+                 now: str | None = None) -> None:
         slug = re.sub(r"[^a-z0-9]", "", name.lower()) or "tenant"
         self.domain = f"{slug}.onmicrosoft.com"
         self.admin_upn = f"admin@{self.domain}"

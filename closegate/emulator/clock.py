@@ -8,30 +8,42 @@ and tests can jump ahead with `advance` instead of sleeping.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 __all__ = ["SimClock", "parse_time", "format_time"]
 
 
 class SimClock:
-    """A settable UTC clock. Thread-safe; never goes backwards."""
+    """A settable UTC clock. Thread-safe; never goes backwards.
 
-    def __init__(self, start: datetime) -> None:
+    A clock that follows the wall clock runs in real time from `start` plus whatever was advanced,
+    so the tenant agrees with the operator about "now" (an attestation made a minute ago is not in
+    the tenant's future). A pinned clock (tests) moves only when advanced.
+    """
+
+    def __init__(self, start: datetime, *, follow_wall_clock: bool = False) -> None:
         if start.tzinfo is None:
             raise ValueError("SimClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._start = start.astimezone(timezone.utc)
+        self._since = time.monotonic() if follow_wall_clock else None
+        self._advanced = timedelta(0)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            return self._now()
+
+    def _now(self) -> datetime:
+        elapsed = timedelta(seconds=time.monotonic() - self._since) if self._since is not None else timedelta(0)
+        return self._start + elapsed + self._advanced
 
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta(0):
             raise ValueError("the simulated clock cannot go backwards")
         with self._lock:
-            self._now += delta
-            return self._now
+            self._advanced += delta
+            return self._now()
 
 
 def parse_time(text: str) -> datetime:

@@ -104,7 +104,6 @@ def generated_spec(count: int) -> dict[str, Any]:
     return {
         "tenant": {"id": "5a1e0000-0000-4000-8000-00000000000a", "displayName": f"Generated {count}",
                    "primaryDomain": domain, "createdDateTime": "2019-05-01T00:00:00Z"},
-        "now": "2025-03-01T09:00:00Z",
         "closingAdmin": f"admin@{domain}",
         "users": [{"upn": f"admin@{domain}", "displayName": "Closing Admin", "methods": ["microsoftAuthenticatorPush"]}],
         "population": {"members": members, "guests": guests, "disabled": members // 50, "seed": count},

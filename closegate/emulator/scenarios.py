@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,24 @@ def _when(value: str | None, now: datetime) -> datetime | None:
     return parse_time(value)
 
 
+def _scenario_now(value: str | None) -> datetime:
+    """The scenario's "now": a fixed ISO time when a test pins one, else the wall clock.
+
+    Built-in scenarios describe their history relative to "now", so the tenant's clock agrees with
+    the operator's: an attestation made today is not in the emulated tenant's future.
+    """
+    if value is not None:
+        return parse_time(value)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 class _Loader:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
         t = spec["tenant"]
         self.ns = uuid.UUID(t["id"])
-        self.now = parse_time(spec.get("now", "2025-03-01T09:00:00Z"))
+        self.now = _scenario_now(spec.get("now"))
+        self.follow_wall_clock = spec.get("now") is None
         sync = spec.get("sync", {})
         org = Organization(
             display_name=t["displayName"], tenant_type=t.get("tenantType", "AAD"),
@@ -79,7 +91,8 @@ class _Loader:
             created=_when(t.get("createdDateTime"), self.now) or self.now - timedelta(days=1000),
             sync_enabled=sync.get("enabled"), last_sync=_when(sync.get("lastSyncDateTime"), self.now))
         self.state = TenantState(tenant_id=t["id"], primary_domain=t["primaryDomain"], organization=org,
-                                 clock=SimClock(self.now), closing_admin_upn=spec["closingAdmin"])
+                                 clock=SimClock(self.now, follow_wall_clock=self.follow_wall_clock),
+                                 closing_admin_upn=spec["closingAdmin"])
 
     def oid(self, kind: str, key: str) -> str:
         return str(uuid.uuid5(self.ns, f"{kind}:{key.lower()}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -19,16 +19,24 @@ Factory = Callable[..., Emulator]
 
 
 def closable_tenant() -> ScenarioBuilder:
-    return (ScenarioBuilder("Northwind").subscription("SPE_E3").azure_subscription("Dev")
+    return (ScenarioBuilder("Northwind", now="2025-03-01T09:00:00Z").subscription("SPE_E3").azure_subscription("Dev")
             .mfa_provider("Legacy MFA").signup_product("Power BI (free)"))
 
 
 def test_clock_advances_the_tenant_time(emulator_factory: Factory) -> None:
-    emu = emulator_factory(ScenarioBuilder())
+    emu = emulator_factory(ScenarioBuilder(now="2025-03-01T09:00:00Z"))  # pinned: moves only when advanced
     before = emu.state.clock.now()
     after = datetime.fromisoformat(emu.operator.advance_clock(hours=72, minutes=1))
     assert after - before == timedelta(hours=72, minutes=1) == emu.state.clock.now() - before
     assert datetime.fromisoformat(emu.operator.now()) == after
+
+
+def test_an_unpinned_tenant_clock_follows_the_wall_clock_plus_what_was_advanced(emulator_factory: Factory) -> None:
+    emu = emulator_factory(ScenarioBuilder())
+    wall = datetime.now(timezone.utc)
+    assert abs(emu.state.clock.now() - wall) < timedelta(seconds=5)
+    emu.operator.advance_clock(days=3)
+    assert abs(emu.state.clock.now() - (datetime.now(timezone.utc) + timedelta(days=3))) < timedelta(seconds=5)
 
 
 def test_clock_needs_an_amount_and_never_runs_backwards(emulator_factory: Factory) -> None:

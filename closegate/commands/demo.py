@@ -1,0 +1,174 @@
+"""`closegate demo`: the whole job on the built-in demo tenant, end to end, on this machine.
+
+It starts the local emulator on the "demo" scenario and then runs the very commands an
+administrator runs against a real tenant, in Microsoft's order, with the same configuration
+mechanism (the emulator only changes URLs and trust). What no API can do in real life (cancel and
+delete Microsoft 365 subscriptions, delete an MFA provider or a sign-up product, wait out 72 hours)
+is done through the emulator's operator surface and labelled SIMULATED, exactly where a person
+would act in the portal.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.rule import Rule
+
+from closegate.errors import ClosegateError
+
+__all__ = ["register"]
+
+_EXIT_NAMES = {0: "READY / ok", 1: "NOT READY / problems found", 2: "could not run", 3: "CANNOT DETERMINE"}
+
+
+class DemoFailed(ClosegateError):
+    """A step of the demo ended differently from what the demo tenant guarantees."""
+
+
+class _Demo:
+    def __init__(self, out: Path, console: Console) -> None:
+        self.out, self.console = out, console
+        self.config: Path | None = None
+
+    def step(self, title: str) -> None:
+        self.console.print(Rule(f"[bold]{title}"))
+
+    def simulated(self, what: str) -> None:
+        self.console.print(f"[yellow]SIMULATED (portal-only in real life):[/] {what}")
+
+    def run(self, args: Sequence[str], *, expect: Sequence[int] = (0,)) -> int:
+        """Run one closegate command in this process, exactly as typed at a terminal."""
+        from closegate.cli import main
+
+        self.console.print(f"[cyan]$ closegate {' '.join(args)}[/]")
+        try:
+            main.main(list(args), prog_name="closegate", standalone_mode=False)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        self.console.print(f"[dim]exit {code}: {_EXIT_NAMES.get(code, '')}[/]")
+        if code not in expect:
+            raise DemoFailed(f"`closegate {args[0]}` exited {code}, expected {' or '.join(map(str, expect))}",
+                             "the demo tenant did not behave as designed; please report this")
+        return code
+
+
+def _plan(demo: _Demo, config: str, out: Path, admin: str) -> str:
+    """A fresh audit and the plan made from it; returns the primary domain the operator confirms."""
+    demo.run(["audit", "--config", config, "--out", str(out)], expect=(1,))
+    demo.run(["plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out),
+              "--closing-admin", admin])
+    return str(json.loads((out / "run.json").read_text("utf-8"))["tenant"]["primary_domain"])
+
+
+def _run_demo(out: Path, console: Console) -> None:
+    from closegate.emulator import Emulator
+
+    started = time.monotonic()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    demo = _Demo(out, console)
+    with Emulator(scenario="demo", state_dir=out / "tenant") as emu:
+        config = str(emu.config_path)
+        admin = emu.state.closing_admin_upn
+        op = emu.operator
+        console.print(f"demo tenant {emu.state.display_name} emulated at {emu.url}")
+        console.print(f"configuration: {emu.config_path}")
+
+        demo.step("1. Who am I, and may I do this?")
+        demo.run(["doctor", "--config", config], expect=(0, 2))
+
+        demo.step("2. Audit the tenant as it is: NOT READY")
+        before = out / "1-audit-before"
+        demo.run(["audit", "--config", config, "--out", str(before)], expect=(1,))
+
+        demo.step("3. Step 0: back up the directory, and record where the content backup is")
+        demo.run(["backup", "--config", config, "--out", str(emu.config_path.parent / "backup")])
+        demo.run(["backup", "verify", str(emu.config_path.parent / "backup")])
+        demo.run(["backup", "attest", "--config", config, "--tool", "Microsoft 365 Backup (demo)",
+                  "--location", "https://backup.example/contoso", "--by", "Dana Ops (IT)"])
+
+        demo.step("4. Plan the fixes from a fresh audit")
+        first = out / "2-plan"
+        domain = _plan(demo, config, first, admin)
+
+        demo.step("5. Apply what an API can fix (the typed confirmation given with --confirm)")
+        demo.run(["remediate", "--config", config, "--plan", str(first / "plan.json"), "--apply",
+                  "--confirm", domain], expect=(0, 1))
+
+        demo.step("6. The portal-only steps a person does (no API exists for them)")
+        subscriptions = list(emu.state.subscriptions.values())
+        for sub in subscriptions:
+            if sub.status in ("Enabled", "Warning"):
+                demo.simulated(f"Microsoft 365 admin center: cancel subscription {sub.commerce_subscription_id}")
+                op.cancel_subscription(sub.id)
+        for sub in subscriptions:
+            demo.simulated(f"Microsoft 365 admin center: delete subscription {sub.commerce_subscription_id}")
+            op.delete_subscription(sub.id)
+        for name in list(emu.state.mfa_providers):
+            demo.simulated(f"Entra admin center: delete MFA provider {name!r}")
+            op.delete_mfa_provider(name)
+        for name in list(emu.state.signup_products):
+            demo.simulated(f"Entra admin center: delete self-service sign-up product {name!r}")
+            op.delete_signup_product(name)
+        demo.simulated("3 days pass: the sync turn-off completes (72 h), deleted subscriptions are "
+                       "deprovisioned (72 h), the pay-as-you-go Azure subscription becomes deletable (3 days)")
+        op.advance_clock(days=3, hours=1)
+        for azure_id in list(emu.state.azure_subscriptions):
+            demo.simulated(f"Azure portal: delete the cancelled Azure subscription {azure_id}")
+            op.delete_subscription(azure_id)
+
+        demo.step("7. Sync is off: plan again and delete the users who were synced, then empty the recycle bin")
+        second = out / "4-plan-after-sync"
+        _plan(demo, config, second, admin)
+        demo.run(["remediate", "--config", config, "--plan", str(second / "plan.json"), "--apply",
+                  "--confirm", domain, "--purge"], expect=(0, 1))
+
+        demo.step("8. Attest what no API can see")
+        after = out / "5-audit-after"
+        for check_id, statement in (
+            ("CG-013", "Entra admin center > Multifactor authentication > Providers lists none"),
+            ("CG-014", "Entra admin center > Licenses > Self-service sign-up products lists none"),
+            ("CG-015", "Microsoft 365 admin center > Billing > Bills & payments: nothing due"),
+        ):
+            demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--out", str(after)])
+
+        demo.step("9. Audit again: READY")
+        demo.run(["audit", "--config", config, "--out", str(after)], expect=(0,))
+        demo.run(["verify", str(after / "run.json"), "--report", str(after / "report.pdf")])
+
+    elapsed = timedelta(seconds=round(time.monotonic() - started))
+    demo.step(f"Done in {elapsed}")
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and "tenant" not in p.relative_to(out).parts[:1]):
+        console.print(f"  {path}")
+
+
+def register(group: click.Group) -> None:
+    @group.command("demo")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
+                  show_default=True, help="Folder for every artifact of the demo (emptied first).")
+    def demo(out: Path) -> None:
+        """Run the whole job on the built-in demo tenant (a local emulator; nothing leaves this machine).
+
+        \b
+        Example:
+          closegate demo --out demo-output
+        """
+        console = Console()
+        try:
+            _run_demo(out, console)
+        except ClosegateError as exc:
+            click.echo(f"closegate: {exc.one_line()}", err=True)
+            sys.exit(2)
