@@ -16,6 +16,8 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.emulator_load",
     "bench.report_render",
     "bench.graph_read",
+    "bench.backup_export",
+    "bench.remediate_delete",
 )
 
 

@@ -7,7 +7,7 @@ disabled and synced accounts. Fixed by `delete_users` (synced users: turn sync o
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import GLOBAL_ADMINISTRATOR, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -53,6 +53,29 @@ def no_other_users(tenant: TenantReader) -> Outcome:
     if admin.user is None:
         return failed(f"no users remain and no closing administrator is known ({admin.how})", evidence)
     return passed(f"only the closing administrator {admin.user.user_principal_name} remains", evidence)
+
+
+@action(
+    id="remove_roles_of_departing_users",
+    title="Remove the other directory roles held by users about to be deleted",
+    fixes="CG-004",
+    kind=Kind.AUTOMATED,
+    step=Step.DELETE_USERS,
+    order=25,
+    reversibility=Reversibility.REVERSIBLE,
+    requires=("CG-002",),
+    permissions=("graph:RoleManagement.ReadWrite.Directory",),
+    effect="delete_role_assignment",
+    undo="assign the role again (Entra admin center > Roles & admins > the role > Add assignments)",
+)
+def remove_roles_of_departing_users(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
+    # An app may delete a user who holds a privileged role only if the app itself holds a higher one
+    # (graph-facts §2.3, S23); with the roles removed first, User.DeleteRestore.All is enough.
+    # Global Administrator is left to remove_other_global_admins (CG-003); eligibilities do not
+    # count as holding a role until activated.
+    return tuple(Target.for_role_assignment(a) for a in tenant.role_assignments(None)
+                 if a.kind == "active" and a.via_group_id is None and a.principal_type == "user"
+                 and a.role_definition_id != GLOBAL_ADMINISTRATOR and not scope.protects(a.principal_id))
 
 
 @action(

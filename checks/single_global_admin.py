@@ -85,14 +85,6 @@ def _removable(tenant: TenantReader, scope: Scope, kind: str) -> list[RoleAssign
             and a.principal_id not in through_protected]
 
 
-def _assignment_target(a: RoleAssignment) -> Target:
-    return Target(a.id, f"{a.principal_display_name or a.principal_id} ({a.principal_type})",
-                  {"principal_id": a.principal_id, "role_definition_id": a.role_definition_id},
-                  {"principal_id": a.principal_id, "role_definition_id": a.role_definition_id,
-                   "directory_scope_id": a.directory_scope_id, "principal_type": a.principal_type},
-                  principal_id=a.principal_id)
-
-
 @action(
     id="remove_other_global_admins",
     title="Remove every other active Global Administrator assignment",
@@ -107,7 +99,7 @@ def _assignment_target(a: RoleAssignment) -> Target:
     undo="assign the role again (Entra admin center > Roles & admins > Global Administrator > Add assignments)",
 )
 def remove_other_global_admins(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    return tuple(_assignment_target(a) for a in _removable(tenant, scope, "active"))
+    return tuple(Target.for_role_assignment(a) for a in _removable(tenant, scope, "active"))
 
 
 @action(
@@ -124,4 +116,4 @@ def remove_other_global_admins(tenant: TenantReader, scope: Scope) -> tuple[Targ
     undo="make the principal eligible again in Privileged Identity Management",
 )
 def remove_global_admin_eligibilities(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    return tuple(_assignment_target(a) for a in _removable(tenant, scope, "eligible"))
+    return tuple(Target.for_role_assignment(a) for a in _removable(tenant, scope, "eligible"))

@@ -51,6 +51,8 @@ _HIGHER: dict[str, tuple[str, ...]] = {
         "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.All", "RoleManagement.Read.Directory",
         "RoleManagement.ReadWrite.Directory",
     ),
+    # PIM schedule requests (adminRemove): RoleManagement.ReadWrite.Directory also grants them (§2.2 S21)
+    "RoleEligibilitySchedule.ReadWrite.Directory": ("RoleManagement.ReadWrite.Directory",),
     # group-list and application-list permission tables (learn: graph/api/group-list, application-list)
     "GroupMember.Read.All": ("Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"),
     "Application.Read.All": ("Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),

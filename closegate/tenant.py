@@ -144,9 +144,11 @@ class Tenant:
     def _member_ids(self, group_id: str) -> tuple[str, ...]:
         return tuple(as_str(m, "id", "group member") for m in self._list(f"/v1.0/groups/{group_id}/members", "id"))
 
-    def role_assignments(self, role_template_id: str) -> tuple[f.RoleAssignment, ...]:
+    def role_assignments(self, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
         def fetch() -> tuple[f.RoleAssignment, ...]:
-            params = {"$filter": f"roleDefinitionId eq '{role_template_id}'", "$expand": "principal"}
+            params = {"$expand": "principal"}
+            if role_template_id is not None:
+                params["$filter"] = f"roleDefinitionId eq '{role_template_id}'"
             kinds = (("active", "/v1.0/roleManagement/directory/roleAssignments"),
                      ("eligible", "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"))
             lists = run_concurrently(lambda k: self.graph.get_all(k[1], params=params), kinds, 2)

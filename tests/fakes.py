@@ -111,9 +111,9 @@ class FakeTenant:
     def groups(self) -> tuple[Group, ...]:
         return self._fact("groups", self.group_list)
 
-    def role_assignments(self, role_template_id: str) -> tuple[RoleAssignment, ...]:
-        return self._fact("role_assignments",
-                          tuple(a for a in self.admins if a.role_definition_id == role_template_id))
+    def role_assignments(self, role_template_id: str | None) -> tuple[RoleAssignment, ...]:
+        return self._fact("role_assignments", tuple(
+            a for a in self.admins if role_template_id is None or a.role_definition_id == role_template_id))
 
     def subscribed_skus(self) -> tuple[SubscribedSku, ...]:
         return self._fact("subscribed_skus", self.skus)

@@ -21,7 +21,7 @@ from enum import Enum
 from types import ModuleType
 from typing import Any
 
-from closegate.facts import TenantReader
+from closegate.facts import RoleAssignment, TenantReader
 from closegate.models import Step
 from closegate.permissions import ACTION_MARK
 
@@ -92,6 +92,15 @@ class Target:
     def to_json(self) -> dict[str, Any]:
         return {"object_id": self.object_id, "label": self.label, "fields": dict(self.fields),
                 "params": dict(self.params), "principal_id": self.principal_id}
+
+    @classmethod
+    def for_role_assignment(cls, a: RoleAssignment) -> Target:
+        """A directory role assignment, re-checked by principal and role before it is removed."""
+        return cls(a.id, f"{a.principal_display_name or a.principal_id} ({a.principal_type})",
+                   {"principal_id": a.principal_id, "role_definition_id": a.role_definition_id},
+                   {"principal_id": a.principal_id, "role_definition_id": a.role_definition_id,
+                    "directory_scope_id": a.directory_scope_id, "principal_type": a.principal_type},
+                   principal_id=a.principal_id)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Target:

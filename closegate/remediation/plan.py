@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,9 @@ class Plan:
             "items": [i.to_json() for i in self.items],
         }
 
-    @property
+    @cached_property
     def plan_hash(self) -> str:
+        # Cached: operation ids derive from it once per object, and the plan is immutable.
         return hashlib.sha256(_canonical(self.body())).hexdigest()
 
     def dumps(self) -> str:

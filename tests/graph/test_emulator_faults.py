@@ -24,10 +24,10 @@ def read_all(emu, clock: FakeClock | None = None):
 
 
 def test_429_5xx_and_reset_storms_change_nothing_but_the_request_count(emulator_factory):
-    calm = emulator_factory(scenario="generated:400")
-    expected, calm_stats, _ = read_all(calm)
-    stormy = emulator_factory(scenario="generated:400", faults="429=0.15,503=0.05,504=0.05,reset=0.03,seed=11")
-    got, stats, _ = read_all(stormy)
+    emu = emulator_factory(scenario="generated:400")
+    expected, calm_stats, _ = read_all(emu)
+    emu.operator.set_faults("429=0.15,503=0.05,504=0.05,reset=0.03,seed=11")
+    got, stats, _ = read_all(emu)
     assert got == expected
     totals = stats.totals()
     assert totals.throttled > 0 and totals.retries > 0

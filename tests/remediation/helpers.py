@@ -1,0 +1,45 @@
+"""Shared helpers of the remediation tests: a signed-in session on an emulator whose backup check passes.
+
+The backup feature is tested on its own; here CG-002 must PASS so the deleting actions may run, so the
+reader reports a verified backup taken at the tenant's current time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from closegate.auth import MsalTokenProvider
+from closegate.commands.remediate import Session
+from closegate.config import load_settings
+from closegate.facts import Backup, ContentAttestation
+from closegate.graph import connect
+from closegate.tenant import Tenant
+
+__all__ = ["BackedUpTenant", "session_for"]
+
+
+class BackedUpTenant(Tenant):
+    """A verified backup holding every user and group, taken now, with all content attested."""
+
+    def latest_backup(self) -> Backup | None:
+        now = self.now()
+        users = frozenset(u.id for u in self.users())
+        groups = frozenset(g.id for g in self.groups())
+        content = ContentAttestation(scope="", tool="test", location="test-backup", taken=now, by="tests")
+        return Backup(taken=now, location="test-backup", items=len(users) + len(groups), bytes=1, verified=True,
+                      max_age=timedelta(days=7), tenant_id=self.organization().id, user_ids=users,
+                      group_ids=groups, content_attestations=(content,))
+
+
+def session_for(config_path: Path, *, backed_up: bool = True, concurrency: int | None = None) -> Session:
+    settings = load_settings(config_path)
+    if concurrency is not None:
+        settings = replace(settings, concurrency=concurrency)
+    tokens = MsalTokenProvider(settings)
+    clients = connect(settings, tokens)
+    kind: Any = BackedUpTenant if backed_up else Tenant
+    return Session(settings, clients.graph, clients.arm, clients.stats,
+                   lambda: kind(clients.graph, clients.arm, tokens))
