@@ -10,6 +10,7 @@ from __future__ import annotations
 from closegate.facts import TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
+from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
 
 __all__ = ["usage_report_names_visible"]
 
@@ -34,3 +35,22 @@ def usage_report_names_visible(tenant: TenantReader) -> Outcome:
         return failed("usage reports conceal user, group and site names, so 0 owners can be named in the backup "
                       "inventory", evidence)
     return passed("usage reports show real user, group and site names", evidence)
+
+
+@action(
+    id="reveal_report_names",
+    title="Show real user, group and site names in the usage reports",
+    fixes="CG-018",
+    kind=Kind.AUTOMATED,
+    step=Step.BACKUP,
+    order=10,
+    reversibility=Reversibility.REVERSIBLE,
+    permissions=("graph:ReportSettings.ReadWrite.All",),
+    effect="reveal_report_names",
+    undo="set displayConcealedNames back to true (PATCH /admin/reportSettings, graph-facts §1.1), or Microsoft 365 "
+    "admin center > Settings > Org settings > Reports > 'Display concealed user, group, and site names'",
+)
+def reveal_report_names(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
+    if not tenant.report_settings().display_concealed_names:
+        return ()
+    return (Target("adminReportSettings", "usage report settings", {}, {"display_concealed_names": True}),)

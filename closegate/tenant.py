@@ -23,6 +23,7 @@ from closegate.tenant_parse import (
     as_bool,
     as_datetime,
     as_int,
+    as_list,
     as_str,
     parse_conditional_access,
     parse_usage_csv,
@@ -125,7 +126,7 @@ class Tenant:
             out = []
             for page in self.graph.iter_pages("/v1.0/users", params={
                     "$select": "id,userPrincipalName,displayName,userType,accountEnabled,onPremisesSyncEnabled,"
-                               "createdDateTime", "$top": _PAGE}):
+                               "createdDateTime,assignedLicenses", "$top": _PAGE}):
                 out.extend(_user(u) for u in page)
             return tuple(out)
         return self._once("users", fetch)
@@ -183,14 +184,12 @@ class Tenant:
 
     def _group_members(self, group_id: str) -> list[dict[str, Any]]:
         """Members of a role-assignable group, users with their userType (a guest may hold a role)."""
-        # userType is not a directoryObject property, so it cannot be $selected on /members;
-        # role-assignable groups are small, one read per user member is cheap.
-        members = self._list(f"/v1.0/groups/{group_id}/members", "id,displayName")
-        users = [m for m in members if principal_kind(m) == "user"]
-        kinds = run_concurrently(lambda m: self.graph.get(f"/v1.0/users/{as_str(m, 'id', 'group member')}",
-                                                          params={"$select": "id,userType"}), users, self.workers)
-        types = {u["id"]: u.get("userType") for u in kinds}
-        return [{**m, "userType": types.get(m["id"])} for m in members]
+        # A directoryObject collection takes $select of a derived type's property and each member
+        # returns the ones its own type has: users carry userType, groups and service principals do
+        # not (Microsoft Graph team blog "Upcoming API changes to return limited information for
+        # inaccessible member resources", 2019, selects group and servicePrincipal properties on
+        # /groups/{id}/members). One request instead of one read per member.
+        return self._list(f"/v1.0/groups/{group_id}/members", "id,displayName,userType")
 
     def caller(self) -> f.Caller:
         return self._once("caller", self._caller)
@@ -202,9 +201,10 @@ class Tenant:
             granted = frozenset(str(claims["scp"]).split())
             me = self.graph.get("/v1.0/me", params={
                 "$select": "id,displayName,userPrincipalName,userType,onPremisesSyncEnabled"})
-            # Transitive: roles held through a role-assignable group count (graph-facts §7). No $select:
-            # roleTemplateId is a directoryRole property, which not every server accepts after the cast.
-            roles = [r for r in self.graph.get_all("/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole")
+            # Transitive: roles held through a role-assignable group count (graph-facts §7). The cast makes
+            # the collection directoryRole, so its roleTemplateId can be $selected (S39).
+            roles = [r for r in self.graph.get_all("/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole",
+                                                   params={"$select": "id,displayName,roleTemplateId"})
                      if str(r.get("@odata.type", "#microsoft.graph.directoryRole")).endswith("directoryRole")]
             return f.Caller(kind="user", object_id=as_str(me, "id", "caller"),
                             display_name=str(me.get("displayName") or ""),
@@ -387,4 +387,5 @@ def _user(u: dict[str, Any]) -> f.User:
         display_name=str(u.get("displayName") or ""), user_type=str(u.get("userType") or "Member"),
         account_enabled=bool(u.get("accountEnabled", True)),
         on_premises_sync_enabled=bool(u.get("onPremisesSyncEnabled")),  # None: never synced (facts.User)
-        created=as_datetime(u, "createdDateTime", "user"))  # license_count: no check reads it, not fetched
+        created=as_datetime(u, "createdDateTime", "user"),
+        license_count=len(as_list(u, "assignedLicenses", "user")))

@@ -14,7 +14,7 @@ from typing import Any
 from closegate import facts as f
 from closegate.errors import MalformedResponse
 
-__all__ = ["as_bool", "as_datetime", "as_int", "as_str", "parse_conditional_access", "parse_usage_csv",
+__all__ = ["as_bool", "as_datetime", "as_int", "as_list", "as_str", "parse_conditional_access", "parse_usage_csv",
            "principal_kind"]
 
 _MISSING = object()
@@ -53,6 +53,16 @@ def as_int(obj: Any, key: str) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad("record", key, "a non-integer")
+    return value
+
+
+def as_list(obj: Any, key: str, what: str) -> list[Any]:
+    """A collection property; absent or null reads as empty (Graph's value for no items)."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad(what, key, "a non-list")
     return value
 
 

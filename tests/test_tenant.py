@@ -68,6 +68,24 @@ def test_users_page_at_999_and_per_user_mfa_goes_through_beta_batches_of_20(demo
     assert any(m.state == "enforced" for m in mfa)
 
 
+def test_users_carry_their_license_count(demo, emulator):
+    tenant, _ = demo
+    counts = {u.id: u.license_count for u in tenant.users()}
+    with emulator.state.lock:
+        expected = {u.id: len(u.licenses) for u in emulator.state.live_users()}
+    assert counts == expected and sum(counts.values()) == 212 + 20 + 3  # the demo SKUs' consumed units
+
+
+def test_role_assignable_group_members_come_with_user_type_in_one_read(emulator):
+    settings = load_settings(emulator.config_path, environ={})
+    tokens = MsalTokenProvider(settings)
+    clients = connect(settings, tokens)
+    Tenant(clients.graph, clients.arm, tokens).role_assignments(facts.GLOBAL_ADMINISTRATOR)
+    endpoints = clients.stats.snapshot()["endpoints"]
+    assert [e for e in endpoints if e.startswith("GET /v1.0/users/")] == []
+    assert sum(v["requests"] for e, v in endpoints.items() if e.endswith("/members")) == 1
+
+
 def test_each_fact_is_fetched_once(demo):
     tenant, clients = demo
     tenant.domains()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from closegate.emulator.faults import Fault, FaultInjector
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.reports import DOWNLOAD_PREFIX
 from closegate.emulator.tokens import ARM, GRAPH, Rejection, RejectionReason, TokenIssuer
-from closegate.emulator.wire import Principal, Request, Response, graph_error, json_response
+from closegate.emulator.wire import Principal, Request, Response, graph_error, json_response, new_request_id
 
 __all__ = ["Dispatch", "EmulatorApp", "GraphLike", "LogEntry", "RequestLog", "Service"]
 
@@ -111,7 +110,7 @@ class EmulatorApp:
                 return Dispatch(json_response(403, {"error": "the operator surface answers loopback only"}))
             return Dispatch(self.operator.handle(req))
         started = time.perf_counter()
-        request_id = req.header("client-request-id") or str(uuid.uuid4())
+        request_id = req.header("client-request-id") or new_request_id()
         app_id = ""
         if req.path.startswith(GRAPH_PREFIXES) or req.path.startswith(ARM_PREFIXES):
             dispatch, app_id = self._api(req, request_id)

@@ -42,6 +42,9 @@ class ScenarioBuilder:
     def upn(self, local: str) -> str:
         return local if "@" in local else f"{local}@{self.domain}"
 
+    def _ref(self, principal: str) -> str:
+        return principal if principal.startswith(("group:", "app:")) else self.upn(principal)
+
     def user(self, upn: str, **fields: Any) -> ScenarioBuilder:
         """Add a member user; fields use the scenario keys (enabled, synced, mfa, methods...)."""
         self._spec["users"].append({"upn": self.upn(upn), **fields})
@@ -84,17 +87,21 @@ class ScenarioBuilder:
 
     def group(self, name: str, members: list[str], *, role_assignable: bool = False) -> ScenarioBuilder:
         self._spec["groups"].append({"displayName": name, "roleAssignable": role_assignable,
-                                     "members": [self.upn(m) for m in members]})
+                                     "members": [self._ref(m) for m in members]})
         return self
 
-    def application(self, name: str, app_id: str | None = None) -> ScenarioBuilder:
-        self._spec["applications"].append({"displayName": name, **({"appId": app_id} if app_id else {})})
+    def application(self, name: str, app_id: str | None = None, *, owners: tuple[str, ...] = ()) -> ScenarioBuilder:
+        """An app registration (and its service principal); owners are UPNs or "app:appId"."""
+        self._spec["applications"].append({"displayName": name, **({"appId": app_id} if app_id else {}),
+                                           "owners": [self._ref(o) for o in owners]})
         return self
 
     def service_principal(self, name: str, app_id: str, *, first_party: bool = False,
-                          enabled: bool = True, global_admin: bool = False) -> ScenarioBuilder:
+                          enabled: bool = True, global_admin: bool = False,
+                          owners: tuple[str, ...] = ()) -> ScenarioBuilder:
         self._spec["servicePrincipals"].append({"displayName": name, "appId": app_id,
-                                                "firstParty": first_party, "enabled": enabled})
+                                                "firstParty": first_party, "enabled": enabled,
+                                                "owners": [self._ref(o) for o in owners]})
         if global_admin:
             self._spec["roles"].append({"role": GA, "principal": f"app:{app_id}"})
         return self

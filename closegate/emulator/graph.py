@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
 from closegate.emulator.throttle import Limits, Throttle, request_cost
-from closegate.emulator.wire import Principal, Request, Response, graph_error
+from closegate.emulator.wire import Principal, Request, Response, graph_error, new_request_id
 
 __all__ = ["DOWNLOAD_PREFIX", "GraphService", "Limits", "ROUTES", "Route"]
 
@@ -58,6 +57,9 @@ ME = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "Use
       *DIR_R)  # §7 (S39)
 APPS_R = ("Application.Read.All", "Application.ReadWrite.All", *DIR_R)
 APPS_W = ("Application.ReadWrite.All", "Directory.ReadWrite.All")  # §6 (S39)
+# graph-docs-contrib includes/permissions/application-list-owners-permissions.md @2c095ade and
+# serviceprincipal-list-owners-permissions.md @c9bbab2c: the reads plus ReadWrite.OwnedBy
+OWNERS_R = ("Application.ReadWrite.OwnedBy", *APPS_R)
 DOMAINS_R = ("Domain.Read.All", "Domain.ReadWrite.All", *DIR_R)
 DELETED_ANY = tuple(sorted(set().union(*(t[3] | t[4] for t in directory.DELETED_TYPES.values()))))
 MFA_R = ("Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod")  # §5.1 (S11)
@@ -155,11 +157,15 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", r"applications", apps.list_applications, APPS_R),
     _r("GET", rf"applications/{GUID}", apps.get_application, APPS_R),
     _r("GET", rf"applications\(appId={QUOTED}\)", apps.get_application, APPS_R),
+    _r("GET", rf"applications/{GUID}/owners", apps.application_owners, OWNERS_R),
+    _r("GET", rf"applications\(appId={QUOTED}\)/owners", apps.application_owners, OWNERS_R),
     _r("DELETE", rf"applications/{GUID}", apps.delete_application, APPS_W),
     _r("DELETE", rf"applications\(appId={QUOTED}\)", apps.delete_application, APPS_W),
     _r("GET", r"servicePrincipals", apps.list_service_principals, APPS_R),
     _r("GET", rf"servicePrincipals/{GUID}", apps.get_service_principal, APPS_R),
     _r("GET", rf"servicePrincipals\(appId={QUOTED}\)", apps.get_service_principal, APPS_R),
+    _r("GET", rf"servicePrincipals/{GUID}/owners", apps.service_principal_owners, OWNERS_R),
+    _r("GET", rf"servicePrincipals\(appId={QUOTED}\)/owners", apps.service_principal_owners, OWNERS_R),
     _r("DELETE", rf"servicePrincipals/{GUID}", apps.delete_service_principal, APPS_W),
     _r("DELETE", rf"servicePrincipals\(appId={QUOTED}\)", apps.delete_service_principal, APPS_W),
     _r("PATCH", rf"servicePrincipals/{GUID}", apps.patch_service_principal, APPS_W),
@@ -261,7 +267,7 @@ class GraphService:
                       now=self.state.clock.now())
             response = route.handler(ctx)
         response.headers.append(("x-ms-resource-unit", str(cost.units)))
-        rid = str(uuid.uuid4())
+        rid = new_request_id()
         response.headers += [("request-id", rid), ("client-request-id", req.header("client-request-id") or rid)]
         return response
 

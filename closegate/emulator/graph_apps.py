@@ -10,12 +10,12 @@ from typing import Any
 
 from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
 from closegate.emulator.odata import GraphFault, bad_request
-from closegate.emulator.shapes import APPLICATION, SERVICE_PRINCIPAL
+from closegate.emulator.shapes import APPLICATION, DIRECTORY_OBJECTS, SERVICE_PRINCIPAL, principal_shape
 from closegate.emulator.wire import Response
 
-__all__ = ["delete_application", "delete_service_principal", "get_application",
+__all__ = ["application_owners", "delete_application", "delete_service_principal", "get_application",
            "get_service_principal", "list_applications", "list_service_principals",
-           "patch_service_principal"]
+           "patch_service_principal", "service_principal_owners"]
 
 _APP_FILTER = {n: APPLICATION.props[n] for n in ("id", "appId", "displayName", "signInAudience")}
 _SP_FILTER = {n: SERVICE_PRINCIPAL.props[n] for n in ("id", "appId", "displayName", "accountEnabled",
@@ -45,6 +45,24 @@ def _app(ctx: Ctx) -> Any:
 
 def get_application(ctx: Ctx) -> Response:
     return entity(ctx, "applications/$entity", APPLICATION.build(_app(ctx), select_of(ctx, APPLICATION)))
+
+
+def _owners(ctx: Ctx, owner_ids: tuple[str, ...]) -> Response:
+    """An object's owners: a directoryObject collection of users and service principals
+    (application-list-owners, serviceprincipal-list-owners); deleted owners are not listed."""
+    state = ctx.state
+    owners = [found for oid in owner_ids if (found := state.directory_object(oid)) is not None]
+    return collection(ctx, name="owners", rows=owners, keep=lambda r: True,
+                      build=lambda o, s: principal_shape(o[0], o[1], s), shape=DIRECTORY_OBJECTS,
+                      context="directoryObjects")
+
+
+def application_owners(ctx: Ctx) -> Response:
+    return _owners(ctx, _app(ctx).owner_ids)
+
+
+def service_principal_owners(ctx: Ctx) -> Response:
+    return _owners(ctx, _sp(ctx).owner_ids)
 
 
 def delete_application(ctx: Ctx) -> Response:

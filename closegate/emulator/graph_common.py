@@ -21,7 +21,7 @@ from closegate.emulator.odata import (
     next_link,
     take_page,
 )
-from closegate.emulator.shapes import EntityShape
+from closegate.emulator.shapes import DirectoryObjectsShape, EntityShape
 from closegate.emulator.state import TenantState
 from closegate.emulator.throttle import Limits
 from closegate.emulator.wire import Principal, Request, Response, json_response
@@ -68,10 +68,11 @@ def no_content() -> Response:
     return Response(204, [], b"")
 
 
-def select_of(ctx: Ctx, shape: EntityShape) -> tuple[str, ...] | None:
+def select_of(ctx: Ctx, shape: EntityShape | DirectoryObjectsShape) -> tuple[str, ...] | None:
+    """The validated $select: any property of the CSDL type is accepted (closegate.emulator.csdl)."""
     select = ctx.query.select
     if select:
-        missing = shape.unknown(select)
+        missing = shape.unknown(select, ctx.version)
         if missing is not None:
             raise GraphFault(400, "BadRequest", "Parsing OData Select and Expand failed: Could not "
                              f"find a property named '{missing}' on type '{shape.type_name}'.")
@@ -95,7 +96,7 @@ def collection(
     rows: Sequence[T],
     keep: Callable[[T], bool],
     build: Callable[[T, tuple[str, ...] | None], dict[str, Any]],
-    shape: EntityShape,
+    shape: EntityShape | DirectoryObjectsShape,
     filter_props: Mapping[str, Callable[[T], Any]] | None = None,
     resource_label: str = "",
     position: Callable[[T], int] | None = None,

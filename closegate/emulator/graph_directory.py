@@ -11,7 +11,14 @@ from typing import Any
 
 from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
 from closegate.emulator.odata import GraphFault, bad_request
-from closegate.emulator.shapes import APPLICATION, GROUP, SERVICE_PRINCIPAL, USER, principal_shape
+from closegate.emulator.shapes import (
+    APPLICATION,
+    DIRECTORY_OBJECTS,
+    GROUP,
+    SERVICE_PRINCIPAL,
+    USER,
+    principal_shape,
+)
 from closegate.emulator.wire import Response
 
 __all__ = [
@@ -72,20 +79,12 @@ def get_group(ctx: Ctx) -> Response:
     return entity(ctx, "groups/$entity", GROUP.build(group, select_of(ctx, GROUP)))
 
 
-class _MemberShape:
-    type_name = "microsoft.graph.directoryObject"
-
-    @staticmethod
-    def unknown(select: tuple[str, ...]) -> str | None:
-        return next((n for n in select if n not in ("id", "displayName", "deletedDateTime")), None)
-
-
 def group_members(ctx: Ctx) -> Response:
     group = _group_or_404(ctx)
     state = ctx.state
     members = [found for mid in group.member_ids if (found := state.directory_object(mid))]
     return collection(ctx, name="members", rows=members, keep=lambda r: True,
-                      build=lambda m, s: principal_shape(m[0], m[1], s), shape=_MemberShape(),
+                      build=lambda m, s: principal_shape(m[0], m[1], s), shape=DIRECTORY_OBJECTS,
                       context="directoryObjects")
 
 

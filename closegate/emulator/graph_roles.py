@@ -16,7 +16,7 @@ from closegate.emulator.clock import format_time
 from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
 from closegate.emulator.odata import GraphFault, bad_request
 from closegate.emulator.records import Eligibility, RoleAssignment
-from closegate.emulator.shapes import EntityShape, principal_shape
+from closegate.emulator.shapes import DIRECTORY_OBJECTS, EntityShape, principal_shape
 from closegate.emulator.state import GLOBAL_ADMIN, TenantState, assignment_id
 from closegate.emulator.wire import Response, json_response
 
@@ -233,16 +233,5 @@ def directory_role_members(ctx: Ctx) -> Response:
                if ra.role_definition_id == role.template_id
                and (found := state.directory_object(ra.principal_id)) is not None]
     return collection(ctx, name="members", rows=members[:1000], keep=lambda r: True,
-                      build=lambda m, s: principal_shape(m[0], m[1], s), shape=_MEMBER_SHAPE,
+                      build=lambda m, s: principal_shape(m[0], m[1], s), shape=DIRECTORY_OBJECTS,
                       context="directoryObjects", pageable=False)
-
-
-class _MemberShape:
-    type_name = "microsoft.graph.directoryObject"
-
-    @staticmethod
-    def unknown(select: tuple[str, ...]) -> str | None:
-        return next((n for n in select if n not in ("id", "displayName", "deletedDateTime")), None)
-
-
-_MEMBER_SHAPE: Any = _MemberShape()

@@ -12,7 +12,7 @@ from closegate.emulator.graph_common import Ctx, collection, entity, no_content,
 from closegate.emulator.graph_roles import DIRECTORY_ROLE, directory_role_object
 from closegate.emulator.odata import GraphFault, bad_request, compile_filter
 from closegate.emulator.records import UserRecord
-from closegate.emulator.shapes import GROUP, USER, principal_shape
+from closegate.emulator.shapes import DIRECTORY_OBJECTS, GROUP, USER, DirectoryObjectsShape, principal_shape
 from closegate.emulator.state import GLOBAL_ADMIN
 from closegate.emulator.wire import Response
 
@@ -135,24 +135,14 @@ def my_transitive_member_of(ctx: Ctx) -> Response:
         kind, obj = row
         if kind == "group":
             return principal_shape("group", obj, select)
-        return {"@odata.type": "#microsoft.graph.directoryRole", **DIRECTORY_ROLE.build(obj, select)}
+        body = DIRECTORY_ROLE.build_own(obj, select) if select else DIRECTORY_ROLE.build(obj, None)
+        return {"@odata.type": "#microsoft.graph.directoryRole", **body}
 
+    # The cast narrows the collection to one type, so $select is judged against that type (S39).
+    shape = {"microsoft.graph.group": DirectoryObjectsShape(GROUP),
+             "microsoft.graph.directoryRole": DirectoryObjectsShape(DIRECTORY_ROLE)}.get(cast, DIRECTORY_OBJECTS)
     return collection(ctx, name="transitiveMemberOf", rows=rows, keep=lambda r: True, build=build,
-                      shape=_UNION, context="directoryObjects")
-
-
-class _UnionShape:
-    """$select over a directoryObject collection: only properties every member type has."""
-
-    type_name = "microsoft.graph.directoryObject"
-
-    @staticmethod
-    def unknown(select: tuple[str, ...]) -> str | None:
-        common = set(GROUP.props) & set(DIRECTORY_ROLE.props)
-        return next((n for n in select if n not in common), None)
-
-
-_UNION: Any = _UnionShape()
+                      shape=shape, context="directoryObjects")
 
 
 def get_mfa_requirements(ctx: Ctx) -> Response:

@@ -48,6 +48,7 @@ class UserRecord:
     onedrive_files: int = 0
     last_activity: datetime | None = None
     immutable_id: str | None = None
+    licenses: tuple[str, ...] = ()  # skuIds assigned to the user (assignedLicenses, graph-facts §4.1)
     deleted_at: datetime | None = None
 
 
@@ -93,6 +94,7 @@ class AppRecord:
     created: datetime
     sign_in_audience: str = "AzureADMyOrg"
     publisher_domain: str | None = None
+    owner_ids: tuple[str, ...] = ()  # users or service principals (application-list-owners)
     deleted_at: datetime | None = None
 
 
@@ -106,6 +108,7 @@ class ServicePrincipalRecord:
     service_principal_type: str = "Application"
     deletable: bool = True  # Microsoft first-party service principals refuse deletion
     tags: tuple[str, ...] = ()
+    owner_ids: tuple[str, ...] = ()  # owners of the enterprise app, apart from its application's
     deleted_at: datetime | None = None
 
 

@@ -120,18 +120,20 @@ class _Loader:
             app_id = a.get("appId") or self.oid("appid", a["displayName"])
             aid = self.oid("application", app_id)
             s.applications[aid] = AppRecord(aid, app_id, a["displayName"], self.now - timedelta(days=90),
-                                            publisher_domain=s.primary_domain)
+                                            publisher_domain=s.primary_domain,
+                                            owner_ids=self._owners(a))
             if a.get("servicePrincipal", True):
                 spid = self.oid("sp", app_id)
                 s.service_principals[spid] = ServicePrincipalRecord(
-                    spid, app_id, a["displayName"], app_owner_organization_id=s.tenant_id)
+                    spid, app_id, a["displayName"], app_owner_organization_id=s.tenant_id,
+                    owner_ids=tuple(self.principal(o) for o in a.get("servicePrincipalOwners", [])))
         for p in spec.get("servicePrincipals", []):
             spid = self.oid("sp", p["appId"])
             first_party = bool(p.get("firstParty", False))
             s.service_principals[spid] = ServicePrincipalRecord(
                 spid, p["appId"], p["displayName"], account_enabled=bool(p.get("enabled", True)),
                 app_owner_organization_id=MICROSOFT_TENANT if first_party else p.get("ownerTenantId"),
-                deletable=bool(p.get("deletable", not first_party)))
+                deletable=bool(p.get("deletable", not first_party)), owner_ids=self._owners(p))
         self._roles()
         self._commerce()
         self._policies()
@@ -173,6 +175,10 @@ class _Loader:
             last_activity=self.now - timedelta(days=2),
             immutable_id=u.get("immutableId") or (f"imm-{upn.split('@')[0]}" if u.get("synced") else None))
 
+    def _owners(self, entry: dict[str, Any]) -> tuple[str, ...]:
+        """An object's owners: user UPNs or "app:appId" service principals (both may own apps)."""
+        return tuple(self.principal(o) for o in entry.get("owners", []))
+
     def principal(self, ref: str) -> str:
         """A principal reference: a UPN, "group:Display Name" or "app:appId"."""
         if ref.startswith("group:"):
@@ -203,6 +209,7 @@ class _Loader:
                                            tuple((p[0], p[1]) for p in k.get("servicePlans", [])),
                                            int(k.get("consumedUnits", 0)), k.get("appliesTo", "User"))
         by_part = {k.sku_part_number: k.sku_id for k in s.skus.values()}
+        self._licenses(by_part)
         for i, sub in enumerate(spec.get("subscriptions", [])):
             key = sub.get("name", f"{sub['sku']}-{i}")
             rec = SubscriptionRecord(
@@ -230,6 +237,36 @@ class _Loader:
                                       owner.user_principal_name if owner else site["owner"],
                                       int(site.get("storageBytes", 0)), int(site.get("files", 0)),
                                       site.get("template", "Team Site")))
+
+    def _licenses(self, by_part: dict[str, str]) -> None:
+        """Who holds each SKU: users naming it ("licenses": [skuPartNumber]) first, then members in
+        listing order until the SKU's consumedUnits are used (a consumed unit is one user holding
+        the licence, graph-facts §4.1). Each SKU continues where the previous one stopped, so the
+        SKUs spread over the population instead of all landing on its first users."""
+        s = self.state
+        named = {u["upn"].lower(): tuple(by_part[p] for p in u.get("licenses", ()))
+                 for u in self.spec.get("users", []) if u.get("licenses")}
+        held: dict[str, list[str]] = {}
+        for upn, skus in named.items():
+            rec = s.user_record(upn)
+            if rec is None:
+                raise StateError(f"scenario licenses unknown user {upn!r}")
+            held[rec.id] = list(skus)
+        members = [u for u in s.user_list if u.user_type == "Member"]
+        cursor = 0
+        for sku in s.skus.values():
+            if sku.applies_to != "User" or not members:
+                continue
+            holders = sum(sku.sku_id in skus for skus in held.values())
+            for _ in range(max(0, min(sku.consumed_units, len(members)) - holders)):
+                while sku.sku_id in held.get(members[cursor % len(members)].id, ()):
+                    cursor += 1
+                held.setdefault(members[cursor % len(members)].id, []).append(sku.sku_id)
+                cursor += 1
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # 100,000 users share a few tuples
+        for uid, skus in held.items():
+            key = tuple(skus)
+            s.users[uid].licenses = shared.setdefault(key, key)
 
     def _policies(self) -> None:
         s, spec = self.state, self.spec

@@ -2,7 +2,9 @@
 
 Each entity has a property table (name -> getter) whose names all exist on the CSDL type
 (tests/emulator/test_csdl_conformance.py proves it) and the default set Graph returns without
-$select (graph-facts §2.1 for users). Nothing here is stored: shapes are built per response.
+$select (graph-facts §2.1 for users). $select is judged against the CSDL type, not the table
+(closegate.emulator.csdl): a real property the table does not model comes back empty. Nothing
+here is stored: shapes are built per response.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from closegate.emulator import csdl
 from closegate.emulator.clock import format_time
 from closegate.emulator.records import (
     AppRecord,
@@ -19,7 +22,8 @@ from closegate.emulator.records import (
     UserRecord,
 )
 
-__all__ = ["EntityShape", "SHAPES", "principal_shape", "user_shape"]
+__all__ = ["DIRECTORY_OBJECTS", "DirectoryObjectsShape", "EntityShape", "SHAPES", "principal_shape",
+           "user_shape"]
 
 Getter = Callable[[Any], Any]
 
@@ -32,12 +36,48 @@ class EntityShape:
         self.props = dict(props)
         self.default = default or tuple(props)
 
-    def unknown(self, select: tuple[str, ...]) -> str | None:
-        return next((name for name in select if name not in self.props), None)
+    def unknown(self, select: tuple[str, ...], version: str) -> str | None:
+        """The first selected name the type does not have (Graph's 400), or None.
+
+        Types the metadata snapshot lacks (beta B2C types) are judged by the modelled table.
+        """
+        real = csdl.type_properties(version, self.type_name)
+        known = real if real is not None else self.props
+        return next((name for name in select if name not in known and name not in self.props), None)
+
+    def getter(self, name: str) -> Getter:
+        """The modelled getter, or the property's natural empty value for one not modelled."""
+        found = self.props.get(name)
+        if found is not None:
+            return found
+        empty = csdl.empty_value(self.type_name, name)
+        return (lambda rec: []) if isinstance(empty, list) else (lambda rec: None)
 
     def build(self, rec: Any, select: tuple[str, ...] | None) -> dict[str, Any]:
         names = select if select else self.default
-        return {name: self.props[name](rec) for name in names}
+        props = self.props
+        return {name: props[name](rec) if name in props else self.getter(name)(rec) for name in names}
+
+    def build_own(self, rec: Any, select: tuple[str, ...]) -> dict[str, Any]:
+        """In a directoryObject collection: only the selected properties this item's type has."""
+        return self.build(rec, tuple(n for n in select if n in self.props
+                                     or csdl.has_property(self.type_name, n)))
+
+
+class DirectoryObjectsShape:
+    """$select over a directoryObject collection: any property of directoryObject or a derived
+    type is accepted (csdl module docstring); each item then keeps what its own type has."""
+
+    type_name = csdl.DIRECTORY_OBJECT
+
+    def __init__(self, cast: EntityShape | None = None) -> None:
+        self.cast = cast  # an OData cast segment narrows the collection to one type
+
+    def unknown(self, select: tuple[str, ...], version: str) -> str | None:
+        if self.cast is not None:
+            return self.cast.unknown(select, version)
+        known = csdl.directory_object_properties(version)
+        return next((name for name in select if name not in known), None)
 
 
 USER = EntityShape(
@@ -64,6 +104,8 @@ USER = EntityShape(
         "usageLocation": lambda u: u.usage_location,
         "creationType": lambda u: "Invitation" if u.user_type == "Guest" else None,
         "externalUserState": lambda u: "Accepted" if u.user_type == "Guest" else None,
+        # assignedLicense (CSDL S7): {disabledPlans, skuId}; no plan is disabled in the emulator
+        "assignedLicenses": lambda u: [{"disabledPlans": [], "skuId": sku} for sku in u.licenses],
     },
     # graph-facts §2.1: the properties returned without $select
     ("businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone",
@@ -176,8 +218,11 @@ def principal_shape(kind: str, rec: UserRecord | GroupRecord | ServicePrincipalR
                     select: tuple[str, ...] | None = None) -> dict[str, Any]:
     """A directoryObject in a polymorphic position ($expand=principal, members) with @odata.type."""
     shape = SHAPES[kind]
-    body = shape.build(rec, select or _PRINCIPAL_DEFAULTS[kind])
+    body = shape.build_own(rec, select) if select else shape.build(rec, _PRINCIPAL_DEFAULTS[kind])
     return {"@odata.type": f"#{shape.type_name}", **body}
+
+
+DIRECTORY_OBJECTS = DirectoryObjectsShape()
 
 
 _PRINCIPAL_DEFAULTS: dict[str, tuple[str, ...]] = {

@@ -237,9 +237,17 @@ class TenantState:
                 group.member_ids.remove(user.id)
 
     def purge_user(self, user: UserRecord) -> None:
-        self.users.pop(user.id, None)
-        self._by_upn.pop(user.user_principal_name.lower(), None)
-        self.user_list = [u for u in self.user_list if u is not user]
+        self.purge_users([user])
+
+    def purge_users(self, users: list[UserRecord]) -> None:
+        """Remove users for good; one pass over the list however many go (the recycle bin empties in bulk)."""
+        if not users:
+            return
+        gone = {id(u) for u in users}
+        for user in users:
+            self.users.pop(user.id, None)
+            self._by_upn.pop(user.user_principal_name.lower(), None)
+        self.user_list = [u for u in self.user_list if id(u) not in gone]
 
     # ----------------------------------------------------------------- operator operations
     def cancel_subscription(self, subscription_id: str) -> None:

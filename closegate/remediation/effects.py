@@ -79,6 +79,15 @@ def _sp(body: Mapping[str, Any]) -> dict[str, Any]:
 _SP_SELECT = "id,appId,displayName,accountEnabled"
 
 EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
+    # §1.1 (S17): PATCH adminReportSettings displayConcealedNames=false; a singleton, so never gone.
+    Effect(
+        name="reveal_report_names", api="v1.0", batchable=False,
+        reread=lambda t: Request("GET", _select("/admin/reportSettings", "displayConcealedNames")),
+        current=lambda b: {"display_concealed_names": b.get("displayConcealedNames")},
+        satisfied=lambda cur: cur.get("display_concealed_names") is False,
+        write=lambda t: Request("PATCH", "/admin/reportSettings", {"displayConcealedNames": False},
+                                idempotent=True),
+        gone_means_done=False),
     # §3.2: PATCH organization onPremisesSyncEnabled=false; repeating it while the turn-off runs is a no-op.
     Effect(
         name="turn_off_sync", api="v1.0", batchable=False,

@@ -29,7 +29,9 @@ def test_plan_on_demo_is_ordered_bound_and_excludes_the_closing_admin_and_caller
     assert p.plan.scope.closing_admin_id is None  # app sign-in, several GAs: every GA holder is protected
     steps = [int(i.step) for i in p.plan.items]
     assert steps == sorted(steps)
-    assert steps[0] == int(Step.DELETE_USERS)
+    # the demo conceals usage-report names: revealing them (CG-018) comes before the backup-gated deletes
+    assert steps[0] == int(Step.BACKUP) and p.plan.items[0].action_id == "reveal_report_names"
+    assert steps[1] == int(Step.DELETE_USERS)
     ids = [i.action_id for i in p.plan.items]
     assert ids.index("turn_off_directory_sync") < ids.index("delete_users") < ids.index("disable_per_user_mfa")
     loaded = load_plan(p.path)
