@@ -173,12 +173,23 @@ class MsalTokenProvider:
                     self._app = msal.ConfidentialClientApplication(
                         self.settings.auth.client_id, client_credential=self._credential, **common)
             except ValueError as exc:
-                raise AuthError(f"msal rejected the authority {self._authority} ({_first_line(exc)})",
-                                "check [tenant] id and the cloud's authority_host") from exc
+                raise self._discovery_error() or AuthError(
+                    f"msal rejected the authority {self._authority} ({_first_line(exc)})",
+                    "check [tenant] id and the cloud's authority_host") from exc
             except TRANSPORT_ERRORS as exc:
                 raise TransportError(f"cannot reach the sign-in service {self.settings.cloud.authority_host}",
                                      "check connectivity and the CA bundle of a custom cloud") from exc
         return self._app
+
+    def _discovery_error(self) -> AuthError | None:
+        """The AADSTS error behind a failed tenant discovery (msal keeps only "Unable to get authority
+        configuration"): an unknown tenant answers 400 with AADSTS90002 there."""
+        try:
+            resp = self._http.get(f"{self._authority}/v2.0/.well-known/openid-configuration")
+            body = resp.json() if resp.status_code >= 400 else None
+        except (*TRANSPORT_ERRORS, ValueError):
+            return None
+        return _auth_error(body) if isinstance(body, dict) and body.get("error") else None
 
     def _acquire(self, resource: str) -> dict[str, Any]:
         scopes = [f"{resource}/.default"]

@@ -16,7 +16,7 @@ from closegate.attestations import Attestation
 from closegate.models import RunRecord, Status, iso
 from closegate.registry import Catalog
 
-__all__ = ["CLOCK_SKEW", "GateDecision", "SignoffVerifier", "decide"]
+__all__ = ["CLOCK_SKEW", "GateDecision", "LiveTenant", "SignoffVerifier", "decide"]
 
 # A record dated this far in the future of `now` comes from a wrong clock, not from a fresh run.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -29,9 +29,28 @@ class GateDecision:
 
 
 class SignoffVerifier(Protocol):
-    """Sign-offs bound to the run's hash (issue 7). Returns why they are insufficient, or ()."""
+    """Sign-offs bound to the run's hash (closegate.closure.signoffs). Returns why they are insufficient, or ()."""
 
     def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class LiveTenant:
+    """The tenant closegate is signed in to right now, as re-read just before deciding."""
+
+    id: str
+    primary_domain: str
+
+
+def _live_reasons(record: RunRecord, live: LiveTenant, confirmation: str | None) -> list[str]:
+    reasons: list[str] = []
+    if record.tenant.id.lower() != live.id.lower():
+        reasons.append(f"the run is of tenant {record.tenant.id or '(unknown)'}, but closegate is signed in to "
+                       f"tenant {live.id}: audit the tenant you mean to close")
+    # Compared with the live domain, not the run's: the operator confirms the tenant that will change.
+    if confirmation is not None and confirmation.strip().lower() != live.primary_domain.lower():
+        reasons.append(f"the confirmation typed does not match the tenant's primary domain {live.primary_domain}")
+    return reasons
 
 
 def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
@@ -70,12 +89,18 @@ def decide(
     max_age: timedelta,
     attestations: Sequence[Attestation] | None = None,
     signoffs: SignoffVerifier | None = None,
+    live: LiveTenant | None = None,
+    confirmation: str | None = None,
 ) -> GateDecision:
     """Open only if every blocking check of the full catalog is PASS (or not applicable) in one fresh,
-    complete run without any ERROR or ATTEST, and every attestation used is still in force.
+    complete run without any ERROR or ATTEST, every attestation used is still in force, the required
+    sign-offs are bound to the run's hash, the run is of the tenant signed in to, and the operator
+    typed that tenant's primary domain.
 
     `attestations`: the current attestations file; None skips re-verifying them (the run's own view).
-    `signoffs`: the sign-off verifier of issue 7; None until sign-offs exist.
+    `signoffs`: the sign-off requirement; None when the caller does not gate on sign-offs (a report).
+    `live`: the tenant as re-read now; None when deciding from files alone (no tenant to compare).
+    `confirmation`: what the operator typed; None when not asked yet (it is asked only once the rest is open).
     """
     reasons: list[str] = []
     if not record.complete:
@@ -93,4 +118,8 @@ def decide(
     reasons.extend(_result_reasons(record, catalog, attestations, now))
     if signoffs is not None:
         reasons.extend(signoffs.reasons(record.run_id, now))
+    if live is not None:
+        reasons.extend(_live_reasons(record, live, confirmation))
+    elif confirmation is not None:
+        reasons.append("the confirmation cannot be checked without re-reading the tenant's primary domain")
     return GateDecision(open=not reasons, reasons=tuple(reasons))

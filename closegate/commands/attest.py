@@ -6,7 +6,6 @@ item's ATTEST into PASS with the attestation as evidence, until it expires.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import click
 
 from closegate.attestations import Attestation, load, save
-from closegate.commands.audit import CANNOT_RUN, DEFAULT_OUT
+from closegate.commands._common import fail
+from closegate.commands.audit import DEFAULT_OUT
 from closegate.errors import ClosegateError, ConfigError
 from closegate.registry import catalog
 
@@ -53,12 +53,17 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
                   help="The audit's output directory; attestations.json is kept there.")
     def attest(item: str, by: str, statement: str, evidence: str, expires_days: int | None, out: Path) -> None:
-        """Record a person's attestation of ITEM (CG-013, CG-014 or CG-015): no API can see these."""
+        """Record a person's attestation of ITEM (CG-013, CG-014 or CG-015): no API can see these.
+
+        \b
+        Example:
+          closegate attest CG-015 --by "Dana Ops (IT)" --statement "Billing shows nothing due" \\
+              --evidence "invoice list screenshot, ticket 4711" --expires 7
+        """
         try:
             done = record_attestation(out, item.upper(), by, statement, evidence, expires_days, clock())
         except ClosegateError as exc:
-            click.echo(f"closegate: {exc.one_line()}", err=True)
-            sys.exit(CANNOT_RUN)
+            fail(exc)
         until = f", expires {done.expires:%Y-%m-%d}" if done.expires else ""
         click.echo(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}; "
                    "run `closegate audit` to apply it")

@@ -24,17 +24,17 @@ from rich.table import Table
 from rich.text import Text
 
 from closegate.attestations import load as load_attestations
+from closegate.commands._common import CANNOT_RUN, fail
 from closegate.errors import ClosegateError
 from closegate.facts import TenantReader
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
 
-__all__ = ["DEFAULT_OUT", "EXIT_CODES", "register", "write_run"]
+__all__ = ["CANNOT_RUN", "DEFAULT_OUT", "EXIT_CODES", "register", "write_run"]
 
 DEFAULT_OUT = Path("closegate-output")
 EXIT_CODES = {Verdict.READY: 0, Verdict.NOT_READY: 1, Verdict.CANNOT_DETERMINE: 3}
-CANNOT_RUN = 2
 
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.ERROR: "magenta", Status.ATTEST: "yellow",
@@ -59,6 +59,9 @@ def open_tenant(config: Path | None, *, flags: Mapping[str, Any] | None = None,
 
     settings = load_settings(config, flags=flags)
     tokens = MsalTokenProvider(settings)
+    # Sign in before the run: a wrong secret or an unreachable authority is "could not run" (exit 2),
+    # not seventeen checks in ERROR.
+    tokens.token(settings.cloud.graph_resource)
     grant = "delegated" if settings.auth.method == "device_code" else "application"
     clients = connect(settings, tokens, grant_kind=grant, sleep=sleep)
     tenant = Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
@@ -147,8 +150,7 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
                 request_stats=stats.snapshot, progress=progress))
         path = write_run(record, out, reports=reports)
     except ClosegateError as exc:
-        click.echo(f"closegate: {exc.one_line()}", err=True)
-        sys.exit(CANNOT_RUN)
+        fail(exc)
     if as_json:
         click.echo(json.dumps(record.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -174,6 +176,12 @@ def register(group: click.Group) -> None:
     def audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
               reports: bool) -> None:
         """Check every prerequisite of closing the tenant and write DIR/run.json.
+
+        \b
+        Examples:
+          closegate audit --config closegate.toml --out closegate-output
+          closegate audit --only CG-004,CG-005 --no-reports
+          closegate audit --json > run.json
 
         \b
         Exit codes: 0 READY, 1 NOT READY (a blocking check failed), 3 CANNOT DETERMINE (an ERROR or

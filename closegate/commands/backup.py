@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
+from closegate.commands._common import fail
 from closegate.errors import ClosegateError, ConfigError
 
 __all__ = ["register"]
 
-CANNOT_RUN = 2
 NOT_VERIFIED = 1
 _CONFIG = click.Path(dir_okay=False, path_type=Path)
 
@@ -31,8 +31,7 @@ def _config(config: Path | None) -> Path | None:
 
 
 def _fail(exc: ClosegateError) -> None:
-    click.echo(f"closegate: {exc.one_line()}", err=True)
-    sys.exit(CANNOT_RUN)
+    fail(exc)
 
 
 def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: bool,
@@ -103,20 +102,31 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
 
         Mailbox, OneDrive and SharePoint content is NOT copied: back it up with a content backup
         tool and record where with `closegate backup attest`. An interrupted backup resumes.
+
+        \b
+        Examples:
+          closegate backup --config closegate.toml --out backup
+          closegate backup verify backup
         """
         if ctx.invoked_subcommand is None:
             _run(config, out, sign_key, replace, clock)
 
     @backup.command("verify")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-    @click.option("--pubkey", type=_CONFIG, default=None, help="Ed25519 public key (PEM) to check the signature.")
+    @click.option("--public-key", "--pubkey", "pubkey", type=_CONFIG, default=None,
+                  help="Ed25519 public key (PEM) to check the signature.")
     def verify(directory: Path, pubkey: Path | None) -> None:
-        """Check every file's SHA-256 and object count against manifest.json (and the signature)."""
+        """Check every file's SHA-256 and object count against manifest.json (and the signature).
+
+        \b
+        Example:
+          closegate backup verify backup --public-key signer.pub.pem
+        """
         _verify(directory, pubkey)
 
     @backup.command("attest")
-    @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-                  help="Backup directory (default: [backup] dir of closegate.toml).")
+    @click.option("--out", "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Backup directory, as given to `closegate backup --out` (default: [backup] dir).")
     @click.option("--config", type=_CONFIG, default=None, help="closegate.toml (default: ./closegate.toml).")
     @click.option("--scope", "scopes", multiple=True,
                   help="all (default), mailbox, onedrive, sharepoint, or REPORT:UPN-OR-SITE-URL; repeatable.")
@@ -127,7 +137,13 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
     @click.option("--expires", "expires_days", type=int, default=None, help="Days until the attestation lapses.")
     def attest(directory: Path | None, config: Path | None, scopes: tuple[str, ...], tool: str, location: str,
                by: str, taken: str | None, expires_days: int | None) -> None:
-        """Record where mailbox, OneDrive or SharePoint content was backed up (CG-002 needs it)."""
+        """Record where mailbox, OneDrive or SharePoint content was backed up (CG-002 needs it).
+
+        \b
+        Example:
+          closegate backup attest --tool "Microsoft 365 Backup" --location https://backup.example/contoso \\
+              --by "Dana Ops (IT)" --scope mailbox --scope onedrive
+        """
         from closegate.backup import record_content_attestation
         from closegate.config import load_settings
 

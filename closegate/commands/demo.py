@@ -5,7 +5,9 @@ administrator runs against a real tenant, in Microsoft's order, with the same co
 mechanism (the emulator only changes URLs and trust). What no API can do in real life (cancel and
 delete Microsoft 365 subscriptions, delete an MFA provider or a sign-up product, wait out 72 hours)
 is done through the emulator's operator surface and labelled SIMULATED, exactly where a person
-would act in the portal.
+would act in the portal. It ends the way a real closure ends: sign-offs of the READY run, `close`
+(the gate, the API clean-up, the GO certificate), the Global Administrator's portal delete
+(simulated), and the closure evidence once Entra no longer knows the tenant.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -26,7 +29,7 @@ from closegate.errors import ClosegateError
 
 __all__ = ["register"]
 
-_EXIT_NAMES = {0: "READY / ok", 1: "NOT READY / problems found", 2: "could not run", 3: "CANNOT DETERMINE"}
+_EXIT_NAMES = {0: "READY / ok", 1: "NOT READY / gate shut", 2: "could not run", 3: "CANNOT DETERMINE / timed out"}
 
 
 class DemoFailed(ClosegateError):
@@ -70,6 +73,54 @@ def _plan(demo: _Demo, config: str, out: Path, admin: str) -> str:
     demo.run(["plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out),
               "--closing-admin", admin])
     return str(json.loads((out / "run.json").read_text("utf-8"))["tenant"]["primary_domain"])
+
+
+# Who approves the READY run, in order; the demo records as many as the configuration requires.
+_APPROVERS = (("Carla Diaz", "Compliance officer"), ("Sam Okafor", "Security officer"), ("Lee Park", "CIO"))
+
+
+def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None:
+    """Sign-offs, the final gate, the portal delete a person does, and the proof that the tenant is gone."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from closegate.config import load_settings
+
+    demo.step("10. The approvers sign off the READY run (bound to its hash, signed with their keys)")
+    required = load_settings(Path(config)).signoff_required
+    if required > len(_APPROVERS):
+        raise DemoFailed(f"the demo configuration requires {required} sign-offs, the demo has {len(_APPROVERS)} "
+                         "approvers", "set [signoff] required to at most 3 in the demo's closegate.toml")
+    keys = demo.out / "keys"
+    keys.mkdir(exist_ok=True)
+    run_json = str(after / "run.json")
+    for n, (name, role) in enumerate(_APPROVERS[:max(required, 1)]):
+        key = keys / f"approver-{n + 1}.pem"
+        key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        key.chmod(0o600)
+        demo.run(["signoff", "--run", run_json, "--by", name, "--role", role, "--key", str(key)])
+    demo.run(["report", run_json, "--format", "html,pdf"])
+
+    demo.step("11. Close: the gate opens, the API clean-up runs, the GO certificate is issued")
+    demo.run(["close", "--config", config, "--run", run_json, "--confirm", domain,
+              "--sign-key", str(keys / "approver-1.pem")])
+
+    demo.step("12. The Global Administrator deletes the tenant in the Entra admin center")
+    blockers = emu.state.deletion_blockers()
+    if blockers:
+        raise DemoFailed(f"Entra would refuse the delete after `closegate close`: {'; '.join(blockers)}",
+                         "the final step left a deletion blocker; please report this")
+    demo.simulated("Entra admin center > Identity > Overview > Manage tenants > select the tenant > Delete")
+    emu.operator.delete_tenant()
+
+    demo.step("13. Wait until Entra reports the tenant gone, and record the closure evidence")
+    demo.run(["close", "--config", config, "--run", run_json, "--wait", "--poll-seconds", "1",
+              "--timeout-minutes", "1"])
+    evidence = json.loads((after / "closure-evidence.json").read_text("utf-8"))
+    demo.console.print(f"closure evidence: tenant {evidence['tenant_id']} first seen gone "
+                       f"{evidence['first_seen_gone']} ({evidence['aadsts_answer']['outcome']}), "
+                       f"GO certificate {evidence['go_certificate_id'][:16]}", highlight=False)
 
 
 def _run_demo(out: Path, console: Console) -> None:
@@ -148,6 +199,8 @@ def _run_demo(out: Path, console: Console) -> None:
         demo.step("9. Audit again: READY")
         demo.run(["audit", "--config", config, "--out", str(after)], expect=(0,))
         demo.run(["verify", str(after / "run.json"), "--report", str(after / "report.pdf")])
+
+        _close(demo, emu, config, after, domain)
 
     elapsed = timedelta(seconds=round(time.monotonic() - started))
     demo.step(f"Done in {elapsed}")

@@ -17,6 +17,7 @@ import click
 from closegate import facts
 from closegate import permissions as perms
 from closegate.auth import MsalTokenProvider
+from closegate.commands._common import fail
 from closegate.config import Settings, load_settings
 from closegate.errors import ClosegateError, PermissionDenied
 from closegate.graph import connect
@@ -151,7 +152,16 @@ def register(group: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="print the diagnosis as JSON")
     @click.pass_context
     def doctor(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
-        """Sign in and show the tenant, the caller, and the permissions missing for audit and remediate."""
+        """Sign in and show the tenant, the caller, and the permissions missing for audit and remediate.
+
+        \b
+        Examples:
+          closegate doctor --config closegate.toml
+          closegate doctor --json
+
+        \b
+        Exit codes: 0 nothing missing, 2 could not sign in or a permission is missing.
+        """
         if config_path is None and Path("closegate.toml").is_file():
             config_path = Path("closegate.toml")
         try:
@@ -162,10 +172,14 @@ def register(group: click.Group) -> None:
             tenant.prefetch(["organization", "caller", "azure_subscriptions"])
             result = diagnose(settings, tenant, tokens.description)
         except ClosegateError as exc:
-            click.echo(f"closegate doctor: {exc.one_line()}", err=True)
-            ctx.exit(exc.exit_code)
+            fail(exc, "closegate doctor")
         if as_json:
             click.echo(json.dumps(_as_json(result), indent=2, sort_keys=True))
         else:
             click.echo("\n".join(_render(result)))
+        if result.missing:
+            # The one stderr line a script sees; the diagnosis above (stdout) has the per-permission fixes.
+            names = sorted({f"{n.resource}:{n.permission}" for n in result.missing})
+            click.echo(f"closegate doctor: {len(names)} permission(s) missing ({', '.join(names)}): grant them to the "
+                       f"app registration {result.app_id} and grant admin consent, as listed above", err=True)
         ctx.exit(2 if result.missing else 0)

@@ -20,7 +20,12 @@ class _CannotRun(click.ClickException):
 
 @click.group("emulator")
 def emulator_group() -> None:
-    """The local Microsoft 365 / Entra tenant closegate is tested and demonstrated against."""
+    """The local Microsoft 365 / Entra tenant closegate is tested and demonstrated against.
+
+    \b
+    Example:
+      closegate emulator serve --scenario demo --state-dir /tmp/tenant
+    """
 
 
 @emulator_group.command("serve")
@@ -32,7 +37,13 @@ def emulator_group() -> None:
               help="Where closegate.toml, ready and the certificates are written (default: a new temp dir).")
 @click.option("--faults", default=None, help="Fault spec, e.g. latency=20ms..80ms,429=0.05,seed=1.")
 def serve(scenario: str, port: int, state_dir: Path | None, faults: str | None) -> None:
-    """Serve the emulated tenant until interrupted; writes STATE_DIR/closegate.toml, then STATE_DIR/ready."""
+    """Serve the emulated tenant until interrupted; writes STATE_DIR/closegate.toml, then STATE_DIR/ready.
+
+    \b
+    Examples:
+      closegate emulator serve --scenario demo --state-dir /tmp/tenant
+      closegate emulator serve --scenario generated:20000 --faults latency=20ms..80ms,429=0.05,seed=1
+    """
     from closegate.emulator import Emulator
 
     spec: str | Path = Path(scenario) if scenario.endswith(".json") else scenario

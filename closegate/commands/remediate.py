@@ -21,9 +21,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from closegate.commands.audit import CANNOT_RUN, DEFAULT_OUT, write_run
+from closegate import permissions as perms
+from closegate.commands._common import fail
+from closegate.commands.audit import DEFAULT_OUT, write_run
 from closegate.errors import ClosegateError, ConfigError, IntegrityError
-from closegate.facts import TenantReader
+from closegate.facts import Caller, TenantReader
 from closegate.models import RunRecord, Status, iso
 from closegate.remediation.actions import Kind, Reversibility, Scope, action_catalog
 from closegate.remediation.executor import ExecutionOptions, Executor, ItemReport
@@ -60,6 +62,7 @@ def connect_session(config: Path | None) -> Session:
 
     settings = load_settings(config)
     tokens = MsalTokenProvider(settings)
+    tokens.token(settings.cloud.graph_resource)  # sign in first: failing here is "could not run" (exit 2)
     clients = connect(settings, tokens, grant_kind="delegated" if settings.auth.method == "device_code" else "application")
     max_age = timedelta(days=settings.backup_max_age_days)
     return Session(settings, clients.graph, clients.arm, clients.stats,
@@ -116,8 +119,8 @@ def print_plan(plan: Plan, console: Console) -> None:
                 console.print(f"  {n}. {line}", markup=False)
 
 
-def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None) -> None:
-    err = Console(stderr=True)
+def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
+          as_json: bool = False) -> None:
     try:
         session = connect_session(config)
         now = _utc_now()
@@ -126,8 +129,10 @@ def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: 
                           max_age_minutes=session.settings.audit_max_age_minutes, closing_admin_upn=closing_admin)
         path = write_plan(plan, out)
     except ClosegateError as exc:
-        err.print(f"closegate: {exc.one_line()}", markup=False, highlight=False)
-        sys.exit(CANNOT_RUN)
+        fail(exc)
+    if as_json:
+        click.echo(plan.dumps(), nl=False)
+        return
     console = Console(width=None if sys.stdout.isatty() else 160)
     print_plan(plan, console)
     console.print(f"plan: {path}  sha256 {plan.plan_hash}")
@@ -255,6 +260,27 @@ def _dry_run(plan_path: Path, step: int | None, purge: bool, console: Console) -
                       f"{extra}{reversible}{marker}: {labels}", markup=False)
 
 
+def _preflight(plan: Plan, caller: Caller, step: int | None, purge: bool) -> None:
+    """Refuse before the confirmation prompt when the token cannot perform an action the run would take.
+
+    Without this a read-only app would journal a 403 per object; the operator should learn it once,
+    up front, with the permission to grant. ARM needs are RBAC assignments the token does not show,
+    so they are left to the executor's per-object error.
+    """
+    declarations = [
+        perms.Declaration(item.action_id, "remediate", tuple(p for p in item.permissions if p.startswith("graph:")))
+        for item in plan.items
+        if item.kind is Kind.AUTOMATED and item.targets and (step is None or int(item.step) == step)
+        and (not item.opt_in or (item.opt_in == "--purge" and purge))
+    ]
+    short = perms.missing(frozenset(caller.permissions), "remediate", declarations)
+    if short:
+        listed = "; ".join(f"{n.permission} (for {', '.join(n.needed_by)})" for n in short)
+        raise ConfigError(f"the signed-in app lacks Microsoft Graph permission(s) {listed}",
+                          f"grant them to the app registration {caller.app_id} and grant admin consent "
+                          "(Entra admin center > App registrations > API permissions); nothing was changed")
+
+
 def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | None, confirm: str | None,
                purge: bool, window: int) -> None:
     err = Console(stderr=True)
@@ -264,16 +290,16 @@ def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | No
             _dry_run(plan_path, step, purge, console)
             return
         session = connect_session(config)
+        plan = load_plan(plan_path)
+        _preflight(plan, session.reader().caller(), step, purge)
         if confirm is None:
-            plan = load_plan(plan_path)
             confirm = click.prompt(f"Type the primary domain of the tenant to change ({plan.primary_domain})",
                                    err=True)
         reports = apply_plan(plan_path, session, confirm=confirm, console=err,
                              options=ExecutionOptions(step=step, purge=purge, window=window,
                                                       quota=DOCUMENTED_WRITE_QUOTA))
     except ClosegateError as exc:
-        err.print(f"closegate: {exc.one_line()}", markup=False, highlight=False)
-        sys.exit(CANNOT_RUN)
+        fail(exc)
     print_summary(reports, console, session.graph.last_date)
     sys.exit(FAILED if any(r.outcomes.get("failed") for r in reports) else 0)
 
@@ -310,12 +336,21 @@ def register(group: click.Group) -> None:
     @config_option
     @click.option("--run", "run_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
                   help="A run.json no older than [audit] max_age_minutes (default: audit now).")
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True)
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
+                  help="Directory for plan.json (and run.json when it audits now).")
     @click.option("--closing-admin", default=None, help="UPN of the Global Administrator who will delete the tenant "
                   "(needed with app sign-in when several hold the role).")
-    def plan_command(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None) -> None:
-        """Write DIR/plan.json: every fix in Microsoft's order, bound to the run and the tenant."""
-        _plan(default_config(config), run_path, out, closing_admin)
+    @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of the table.")
+    def plan_command(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
+                     as_json: bool) -> None:
+        """Write DIR/plan.json: every fix in Microsoft's order, bound to the run and the tenant.
+
+        \b
+        Examples:
+          closegate plan --config closegate.toml --out closegate-output
+          closegate plan --run closegate-output/run.json --closing-admin admin@contoso.onmicrosoft.com --json
+        """
+        _plan(default_config(config), run_path, out, closing_admin, as_json)
 
     @group.command("remediate")
     @config_option
@@ -332,18 +367,34 @@ def register(group: click.Group) -> None:
         """Apply an approved plan: re-checks each object first, journals every change, resumes after a crash.
 
         \b
+        Examples:
+          closegate remediate --plan closegate-output/plan.json            (dry run: changes nothing)
+          closegate remediate --plan closegate-output/plan.json --apply --step 1
+          closegate remediate --apply --confirm contoso.onmicrosoft.com     (automation)
+
+        \b
         Exit codes: 0 done (skips are listed), 1 some changes failed, 2 refused or could not run.
         """
         _remediate(default_config(config), plan_path, apply, step, confirm, purge, window)
 
     @group.group("journal")
     def journal_group() -> None:
-        """The remediation journal."""
+        """The remediation journal.
+
+        \b
+        Example:
+          closegate journal verify closegate-output/journal.jsonl
+        """
 
     @journal_group.command("verify")
     @click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
                     default=DEFAULT_OUT / "journal.jsonl")
     @click.option("--repair", is_flag=True, help="Cut off a torn final record now, with a note.")
     def verify_command(path: Path, repair: bool) -> None:
-        """Verify the journal's hash chain (exit 1 if it does not verify)."""
+        """Verify the journal's hash chain (exit 1 if it does not verify).
+
+        \b
+        Example:
+          closegate journal verify closegate-output/journal.jsonl --repair
+        """
         _verify(path, repair)

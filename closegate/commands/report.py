@@ -36,7 +36,13 @@ def _formats(value: str) -> tuple[str, ...]:
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Ed25519 private key (PEM): also write a detached signature of the run record, run.json.sig.")
 def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: Path | None) -> None:
-    """Render the readiness reports of the run record RUN (run.json from `closegate audit`)."""
+    """Render the readiness reports of the run record RUN (run.json from `closegate audit`).
+
+    \b
+    Examples:
+      closegate report closegate-output/run.json
+      closegate report closegate-output/run.json --format pdf --page-size letter --sign-key signer.pem
+    """
     from reporting import render
     from reporting import signoffs as signoff_file
     from reporting.integrity import load_signing_key, read_record
@@ -84,7 +90,13 @@ def _kind(path: Path) -> str:
               help="An HTML or PDF report that must be the report of RUN (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[Path, ...], as_json: bool) -> None:
-    """Check that RUN is unchanged, that its signature and the given reports belong to it."""
+    """Check that RUN is unchanged, that its signature and the given reports belong to it.
+
+    \b
+    Examples:
+      closegate verify closegate-output/run.json --report closegate-output/report.pdf
+      closegate verify closegate-output/run.json --public-key signer.pub.pem --json
+    """
     from reporting import signoffs as signoff_file
     from reporting.integrity import Proof, read_record, verify_html, verify_pdf, verify_signature
 

@@ -38,7 +38,8 @@ class Emulator:
                  faults: str | FaultSpec | None = None, *, pki: Pki | None = None, limits: Any = None,
                  host: str = "127.0.0.1", device_code_interval: int = 1) -> None:
         self.scenario = scenario
-        self._state_dir = Path(state_dir).resolve() if state_dir is not None else None  # paths in the config must not depend on the cwd
+        # Absolute, so the paths written into closegate.toml (CA bundle, keys) do not depend on the cwd.
+        self._state_dir = Path(state_dir).resolve() if state_dir is not None else None
         self._port = port
         self._fault_spec = faults if isinstance(faults, FaultSpec) else parse_fault_spec(faults)
         self._pki = pki

@@ -1,5 +1,6 @@
 """The main job end to end on the demo tenant: NOT READY, backup, plan, remediate, the simulated
-portal steps, READY, and a report that verifies."""
+portal steps, READY, a report that verifies, sign-offs, close (GO certificate), the simulated portal
+delete, and the closure evidence."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from closegate.cli import main
+from closegate.closure.certificate import load_certificate
+from reporting import signoffs as signoff_file
 
 
-def test_demo_takes_the_demo_tenant_from_not_ready_to_ready(tmp_path: Path) -> None:
+def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output[-3000:]
@@ -27,3 +30,17 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready(tmp_path: Path) -> N
     # Every journal of the run verifies: nothing was applied outside the hash chain.
     for journal in out.glob("*/journal.jsonl"):
         assert CliRunner().invoke(main, ["journal", "verify", str(journal)]).exit_code == 0
+    # The close chain: sign-offs bound to the READY run, the GO certificate, then Entra's "tenant not found".
+    closed = out / "5-audit-after"
+    signoffs = signoff_file.for_run(signoff_file.load(closed), after["run_id"])
+    assert signoffs and all(s.verification() is signoff_file.Verification.VERIFIED for s in signoffs)
+    certificate = load_certificate(closed / "go-certificate.json")
+    assert certificate.run_id == after["run_id"] and certificate.tenant_id == after["tenant"]["id"]
+    assert [s["by"] for s in certificate.body["signoffs"]] == [s.by for s in signoffs]
+    assert certificate.body["final_step"]["own_app_deleted"] is True
+    assert (closed / "go-certificate.pdf").read_bytes().startswith(b"%PDF-")
+    evidence = json.loads((closed / "closure-evidence.json").read_text("utf-8"))
+    assert evidence["run_id"] == after["run_id"] and evidence["go_certificate_id"] == certificate.certificate_id
+    assert evidence["first_seen_gone"] and "AADSTS90002" in evidence["aadsts_answer"]["raw"]
+    assert CliRunner().invoke(main, ["journal", "verify", str(closed / "closure-journal.jsonl")]).exit_code == 0
+    assert "SIMULATED (portal-only in real life): Entra admin center > Identity > Overview" in " ".join(result.output.split())

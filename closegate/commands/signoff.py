@@ -1,0 +1,84 @@
+"""`closegate signoff`: record one person's approval of one run, bound to the run's hash.
+
+The command refuses a run record whose content no longer matches its run_id, so nobody can approve
+an edited record, and appends to signoffs.json beside run.json, where the reports and the gate read
+it. With --key the approval is also signed (Ed25519 over the run id), so it can be checked without
+trusting the file it sits in.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from closegate.commands._common import CANNOT_RUN, fail
+from closegate.errors import ClosegateError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = ["read_key", "register"]
+
+
+def read_key(path: Path | None) -> Ed25519PrivateKey | None:
+    """The Ed25519 private key in PEM file `path` (asking for its password if it is encrypted)."""
+    from reporting.integrity import load_signing_key
+
+    if path is None:
+        return None
+    pem = path.read_bytes()
+    try:
+        return load_signing_key(pem)
+    except ClosegateError as exc:
+        if "encrypted" not in exc.cause:
+            raise
+        return load_signing_key(pem, click.prompt("Password of the signing key", hide_input=True, err=True).encode())
+
+
+def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
+    from closegate.closure.signoffs import append_signoff, make_signoff
+    from reporting import signoffs as signoff_file
+    from reporting.integrity import read_record
+
+    try:
+        record = read_record(run)
+        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_key(key_path))
+        path = append_signoff(run.parent, signoff)
+        bound = signoff_file.for_run(signoff_file.load(run.parent), record.run_id)
+    except ClosegateError as exc:
+        fail(exc)
+    except OSError as exc:
+        click.echo(f"closegate: cannot record the sign-off ({exc.strerror}: {exc.filename}): check the folder of "
+                   "RUN is writable", err=True)
+        sys.exit(CANNOT_RUN)
+    how = (f"signed with Ed25519 key {signoff.key_fingerprint()}" if signoff.signature
+           else "not cryptographically signed (pass --key to sign)")
+    click.echo(f"recorded: {signoff.by} ({signoff.role}) approved run {record.run_id} of tenant "
+               f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at {signoff.when}, "
+               f"{how}")
+    click.echo(f"{len(bound)} sign-off(s) now bound to this run in {path}")
+    click.echo(f"the reports show it once re-rendered: closegate report {run}")
+
+
+def register(group: click.Group) -> None:
+    @group.command("signoff")
+    @click.option("--run", "run", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="The run record to approve (run.json from `closegate audit`).")
+    @click.option("--by", required=True, help="Full name of the person approving.")
+    @click.option("--role", required=True, help="Their role, e.g. \"Compliance officer\".")
+    @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+                  help="Ed25519 private key (PEM) to sign the approval with.")
+    def signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
+        """Approve the run RUN: append a sign-off bound to its hash to signoffs.json beside it.
+
+        \b
+        Example:
+          closegate signoff --run closegate-output/run.json --by "Carla Diaz" --role "Compliance officer"
+        Exit codes: 0 recorded, 2 refused (an edited run record, an unreadable key, a second approval
+        by the same person).
+        """
+        _signoff(run, by, role, key_path)
