@@ -29,7 +29,9 @@ from closegate.errors import ClosegateError
 
 __all__ = ["register"]
 
-_EXIT_NAMES = {0: "READY / ok", 1: "NOT READY / gate shut", 2: "could not run", 3: "CANNOT DETERMINE / timed out"}
+# What an exit code means depends on the command (docs: README "Exit codes").
+_AUDIT_EXITS = {0: "READY", 1: "NOT READY", 2: "could not run", 3: "CANNOT DETERMINE"}
+_OTHER_EXITS = {0: "ok", 1: "refused or problems found", 2: "could not run", 3: "undecided or timed out"}
 
 
 class DemoFailed(ClosegateError):
@@ -60,7 +62,8 @@ class _Demo:
         except click.ClickException as exc:
             exc.show()
             code = exc.exit_code
-        self.console.print(f"[dim]exit {code}: {_EXIT_NAMES.get(code, '')}[/]")
+        names = _AUDIT_EXITS if args[0] == "audit" else _OTHER_EXITS
+        self.console.print(f"[dim]exit {code}: {names.get(code, '')}[/]")
         if code not in expect:
             raise DemoFailed(f"`closegate {args[0]}` exited {code}, expected {' or '.join(map(str, expect))}",
                              "the demo tenant did not behave as designed; please report this")
