@@ -2,7 +2,10 @@
 
 Microsoft: "Delete all users except your Global Administrator account" (graph-facts §0, S2) and
 Entra refuses the delete while others remain (§6, S1). Every other user counts: members, guests,
-disabled and synced accounts. Fixed by `delete_users` (synced users: turn sync off first, CG-005).
+disabled and synced accounts. With app sign-in the closing administrator is the account named in
+closegate.toml (`[tenant] closing_admin`); a named account that is not an active Global
+Administrator leaves no closing administrator, and the check fails saying so. Fixed by
+`delete_users` (synced users: turn sync off first, CG-005).
 """
 
 from __future__ import annotations
@@ -47,9 +50,13 @@ def no_other_users(tenant: TenantReader) -> Outcome:
                    "account_enabled": u.account_enabled, "synced": u.on_premises_sync_enabled} for u in others],
     }
     if others:
+        counts = (f"({by_kind['members']} members, {by_kind['guests']} guests, {by_kind['disabled']} disabled, "
+                  f"{by_kind['synced']} synced from on-premises)")
+        if admin.user is None and admin.named_upn:
+            return failed(f"{len(others)} users remain {counts} and none is the closing administrator: {admin.how}",
+                          evidence)
         besides = "besides the closing administrator" if admin.user else "and no closing administrator is known"
-        return failed(f"{len(others)} users {besides} remain ({by_kind['members']} members, {by_kind['guests']} "
-                      f"guests, {by_kind['disabled']} disabled, {by_kind['synced']} synced from on-premises)", evidence)
+        return failed(f"{len(others)} users {besides} remain {counts}", evidence)
     if admin.user is None:
         return failed(f"no users remain and no closing administrator is known ({admin.how})", evidence)
     return passed(f"only the closing administrator {admin.user.user_principal_name} remains", evidence)

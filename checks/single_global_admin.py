@@ -4,9 +4,10 @@ Microsoft: the tenant can be deleted only when no user but the one Global Admini
 the deletion remains (graph-facts §6, S1). Holders are counted the way Entra grants the role (§2.2,
 S20/S21): active assignments to users (members and guests), to role-assignable groups (expanded to
 their members) and to service principals, plus PIM-eligible ones. The closing administrator must be a
-cloud-only member of this directory, not a guest (S1: run as a home-tenant admin). closegate's own
-service principal may hold the role while it works; it is shown, not counted. Fixed by deleting the
-other holders (`delete_users`) or removing their assignment in the portal.
+cloud-only member of this directory, not a guest (S1: run as a home-tenant admin); with app sign-in it
+is the account named in closegate.toml (`[tenant] closing_admin`), which must hold an active
+assignment. closegate's own service principal may hold the role while it works; it is shown, not
+counted. Fixed by deleting the other holders (`delete_users`) or removing their assignment in the portal.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def single_global_admin(tenant: TenantReader) -> Outcome:
         "closing_admin_how": admin.how,
     }
     others = len(set(users) | set(sps)) - (1 if admin.user and admin.user.id in users else 0)
+    if admin.user is None and admin.named_upn:
+        return failed(f"{admin.how}, so there is no closing administrator", evidence)
     if admin.user is None:
         return failed(f"{len(users)} users and {len(sps)} service principals hold Global Administrator; "
                       f"there is no closing administrator ({admin.how})", evidence)

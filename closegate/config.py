@@ -123,16 +123,22 @@ class Settings:
     backup_dir: Path = Path("backup")
     backup_max_age_days: int = 7
     signoff_required: int = 1
+    # [tenant] closing_admin: with app sign-in no token says which Global Administrator will delete
+    # the tenant, so the administrator names that account once here instead of on every `plan`.
+    closing_admin_upn: str | None = None
     source: Path | None = None  # the file the settings came from, for messages
     emulator: Mapping[str, Any] = field(default_factory=dict)  # [emulator] table, read by tests/demo
 
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
+# A user principal name is local@domain (Entra: at most 113 characters before the @); the local part
+# may hold #EXT# and other characters Entra allows, but never whitespace or a second @.
+_UPN_LOCAL = re.compile(r"^[^@\s]{1,113}$")
 
 # Allowed keys per table; [emulator] is free-form because only tests and the demo read it.
 _SCHEMA: Mapping[str, frozenset[str]] = {
-    "tenant": frozenset({"id", "cloud"}),
+    "tenant": frozenset({"id", "cloud", "closing_admin"}),
     "cloud": frozenset({"authority_host", "graph_url", "graph_resource", "arm_url", "arm_resource",
                         "ca_bundle", "portal_host"}),
     "auth": frozenset({"method", "client_id", "client_secret", "certificate_path",
@@ -194,6 +200,7 @@ def load_settings(
         backup_dir=base / str(doc.get("backup", {}).get("dir", "backup")),
         backup_max_age_days=_int(doc.get("backup", {}).get("max_age_days", 7), "backup.max_age_days", 0, 365),
         signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
+        closing_admin_upn=_closing_admin(tenant_t.get("closing_admin")),
         source=path,
         emulator=dict(doc.get("emulator", {})),
     )
@@ -235,6 +242,20 @@ def _valid_tenant(value: str) -> str:
                           "give the tenant's GUID or its verified domain (contoso.onmicrosoft.com)")
     raise ConfigError(f"tenant {value!r} is neither a GUID nor a domain name",
                       "give the tenant's GUID (Entra admin center > Overview > Tenant ID) or verified domain")
+
+
+def _closing_admin(value: Any) -> str | None:
+    """The configured closing administrator's UPN, or None when the key is absent."""
+    if value is None:
+        return None
+    fix = 'write the UPN of the Global Administrator who will delete the tenant: closing_admin = "admin@contoso.com"'
+    if not isinstance(value, str):
+        raise ConfigError("tenant.closing_admin must be a string", fix)
+    upn = value.strip()
+    local, at, domain = upn.rpartition("@")
+    if not at or not _UPN_LOCAL.match(local) or not _DOMAIN.match(domain):
+        raise ConfigError(f"tenant.closing_admin {value!r} is not a user principal name (name@domain)", fix)
+    return upn
 
 
 def _cloud(name: str, table: Mapping[str, Any], base: Path) -> Cloud:

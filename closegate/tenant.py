@@ -49,13 +49,14 @@ class Tenant:
 
     def __init__(self, graph: GraphClient, arm: GraphClient | None, tokens: TokenProvider, *,
                  workers: int = 4, backup_dir: Path | None = None,
-                 backup_max_age: timedelta = timedelta(days=7)) -> None:
+                 backup_max_age: timedelta = timedelta(days=7), closing_admin_upn: str | None = None) -> None:
         self.graph = graph
         self.arm = arm
         self.tokens = tokens
         self.workers = workers
         self.backup_dir = backup_dir  # [backup] dir; None: no backup configured (CG-002 ERROR)
         self.backup_max_age = backup_max_age
+        self._closing_admin_upn = closing_admin_upn  # [tenant] closing_admin; None: not configured
         self._lock = threading.Lock()
         self._locks: dict[Any, threading.Lock] = {}
         self._facts: dict[Any, tuple[bool, Any]] = {}
@@ -361,6 +362,9 @@ class Tenant:
             id=as_str(d, "id", "deleted item"), kind=kind, display_name=str(d.get("displayName") or ""),
             deleted=as_datetime(d, "deletedDateTime", "deleted item"), user_principal_name=d.get("userPrincipalName"))
             for d in self._list(f"/v1.0/directory/deletedItems/microsoft.graph.{kind}", select)))
+
+    def closing_admin_upn(self) -> str | None:
+        return self._closing_admin_upn
 
     def latest_backup(self) -> f.Backup | None:
         """The configured backup, re-verified (closegate.facts.BackupReader, read by CG-002)."""

@@ -85,6 +85,7 @@ class FakeTenant:
     deleted: Mapping[str, tuple[DeletedItem, ...]] = field(default_factory=dict)
     concealed: bool = False
     b2c: B2CInventory = B2CInventory((), (), (), ())
+    configured_admin: str | None = None  # [tenant] closing_admin
     failing: Mapping[str, Exception] = field(default_factory=dict)
 
     @classmethod
@@ -104,6 +105,9 @@ class FakeTenant:
 
     def caller(self) -> Caller:
         return self._fact("caller", self.who)
+
+    def closing_admin_upn(self) -> str | None:
+        return self._fact("closing_admin_upn", self.configured_admin)
 
     def users(self) -> tuple[User, ...]:
         return self._fact("users", self.user_list)

@@ -104,6 +104,10 @@ def test_custom_cloud_reads_urls_and_ca(tmp_path):
      'graph_url = "https://a"\narm_url = "https://a"\n', "must be an https URL"),
     (BASIC + "[cloud]\nauthority_host = \"https://x\"\n", "[cloud] is set"),
     (BASIC + "[tenant", "not valid TOML"),
+    (BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = "admin"'), "not a user principal name"),
+    (BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = "a b@contoso.com"'),
+     "not a user principal name"),
+    (BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = 7'), "must be a string"),
 ])
 def test_mistakes_are_config_errors_with_a_fix(tmp_path, text, needle):
     with pytest.raises(ConfigError) as err:
@@ -122,3 +126,11 @@ def test_secrets_are_masked_in_every_rendering(tmp_path):
     s = load_settings(write(tmp_path, BASIC), environ={})
     for text in (repr(s), str(s), repr(s.auth), str(s.auth.client_secret), f"{s.auth.client_secret}"):
         assert "from-file" not in text
+
+
+def test_the_closing_admin_is_optional_and_kept_as_written(tmp_path):
+    assert load_settings(write(tmp_path, BASIC), environ={}).closing_admin_upn is None
+    named = BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = " Admin@Contoso.onmicrosoft.com "')
+    assert load_settings(write(tmp_path, named), environ={}).closing_admin_upn == "Admin@Contoso.onmicrosoft.com"
+    guest = BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = "dana_fabrikam.com#EXT#@contoso.com"')
+    assert load_settings(write(tmp_path, guest), environ={}).closing_admin_upn == "dana_fabrikam.com#EXT#@contoso.com"

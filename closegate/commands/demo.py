@@ -70,11 +70,13 @@ class _Demo:
         return code
 
 
-def _plan(demo: _Demo, config: str, out: Path, admin: str) -> str:
-    """A fresh audit and the plan made from it; returns the primary domain the operator confirms."""
+def _plan(demo: _Demo, config: str, out: Path) -> str:
+    """A fresh audit and the plan made from it; returns the primary domain the operator confirms.
+
+    The closing admin comes from the configuration ([tenant] closing_admin), as an administrator of a
+    real tenant would set it once, not from a flag on every plan."""
     demo.run(["audit", "--config", config, "--out", str(out)], expect=(1,))
-    demo.run(["plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out),
-              "--closing-admin", admin])
+    demo.run(["plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out)])
     return str(json.loads((out / "run.json").read_text("utf-8"))["tenant"]["primary_domain"])
 
 
@@ -136,7 +138,6 @@ def _run_demo(out: Path, console: Console) -> None:
     demo = _Demo(out, console)
     with Emulator(scenario="demo", state_dir=out / "tenant") as emu:
         config = str(emu.config_path)
-        admin = emu.state.closing_admin_upn
         op = emu.operator
         console.print(f"demo tenant {emu.state.display_name} emulated at {emu.url}")
         console.print(f"configuration: {emu.config_path}")
@@ -156,7 +157,7 @@ def _run_demo(out: Path, console: Console) -> None:
 
         demo.step("4. Plan the fixes from a fresh audit")
         first = out / "2-plan"
-        domain = _plan(demo, config, first, admin)
+        domain = _plan(demo, config, first)
 
         demo.step("5. Apply what an API can fix (the typed confirmation given with --confirm)")
         demo.run(["remediate", "--config", config, "--plan", str(first / "plan.json"), "--apply",
@@ -186,7 +187,7 @@ def _run_demo(out: Path, console: Console) -> None:
 
         demo.step("7. Sync is off: plan again and delete the users who were synced, then empty the recycle bin")
         second = out / "4-plan-after-sync"
-        _plan(demo, config, second, admin)
+        _plan(demo, config, second)
         demo.run(["remediate", "--config", config, "--plan", str(second / "plan.json"), "--apply",
                   "--confirm", domain, "--purge"], expect=(0, 1))
 

@@ -168,7 +168,8 @@ def register(group: click.Group) -> None:
             settings = load_settings(config_path)
             tokens = MsalTokenProvider(settings, prompt=lambda p: click.echo(p.message, err=True))
             clients = connect(settings, tokens, grant_kind="delegated" if tokens.kind == "user" else "application")
-            tenant = Tenant(clients.graph, clients.arm, tokens, workers=min(4, settings.concurrency))
+            tenant = Tenant(clients.graph, clients.arm, tokens, workers=min(4, settings.concurrency),
+                            closing_admin_upn=settings.closing_admin_upn)
             tenant.prefetch(["organization", "caller", "azure_subscriptions"])
             result = diagnose(settings, tenant, tokens.description)
         except ClosegateError as exc:

@@ -67,7 +67,7 @@ def connect_session(config: Path | None) -> Session:
     max_age = timedelta(days=settings.backup_max_age_days)
     return Session(settings, clients.graph, clients.arm, clients.stats,
                    lambda: Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
-                                  backup_max_age=max_age))
+                                  backup_max_age=max_age, closing_admin_upn=settings.closing_admin_upn))
 
 
 # -- plan -----------------------------------------------------------------------------------------
@@ -338,8 +338,8 @@ def register(group: click.Group) -> None:
                   help="A run.json no older than [audit] max_age_minutes (default: audit now).")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
                   help="Directory for plan.json (and run.json when it audits now).")
-    @click.option("--closing-admin", default=None, help="UPN of the Global Administrator who will delete the tenant "
-                  "(needed with app sign-in when several hold the role).")
+    @click.option("--closing-admin", default=None, help="UPN of the Global Administrator who will delete the tenant; "
+                  "overrides [tenant] closing_admin in closegate.toml (app sign-in only).")
     @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON instead of the table.")
     def plan_command(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
                      as_json: bool) -> None:

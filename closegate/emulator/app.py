@@ -4,6 +4,10 @@ Order per request: the operator surface (loopback only, never faulted, never log
 identity platform answer directly; Graph (/v1.0, /beta) and ARM (/subscriptions) first get their
 bearer token validated here (401), then the injected fault (if any), then the service itself,
 which does its own permission checks (403) and Graph throttling.
+
+The request log has one entry per HTTP request and, after each answered $batch, one per inner
+request (linked to it by `batch`): a test can then show from the tenant's side which writes were
+applied, however closegate grouped them. Filter on `batch is None` to count HTTP requests.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any, Protocol
 
+from closegate.emulator.batch import BatchResponse
 from closegate.emulator.faults import Fault, FaultInjector
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.reports import DOWNLOAD_PREFIX
@@ -45,25 +50,34 @@ class OperatorHandler(Protocol):
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One served request. Paths only: no query strings, bodies or headers, so no secret can leak."""
+    """One served request, or one inner request of a $batch.
 
-    time: str  # wall clock, ISO 8601 UTC
+    Paths only: no query strings, bodies or headers, so no token, secret or filter value can leak.
+    """
+
+    id: str  # unique per entry; request_id is not (a client may resend its client-request-id)
+    time: str  # wall clock, ISO 8601 UTC, when the answer was sent (an inner request's: its batch's)
     method: str
     path: str
     status: int  # 0 when the connection was reset instead of answered
     app_id: str
     duration_ms: float
     request_id: str
+    batch: str | None = None  # an inner request: the `id` of its $batch's entry; None: an HTTP request
+    batch_item: str | None = None  # an inner request: its id inside the $batch payload
 
 
 class RequestLog:
+    """The served requests, oldest first, bounded so a long benchmark cannot exhaust memory."""
+
     def __init__(self, capacity: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[LogEntry] = deque(maxlen=capacity)
 
-    def add(self, entry: LogEntry) -> None:
+    def add(self, *entries: LogEntry) -> None:
+        """Appends together, so a $batch and its inner requests are never split by another thread's."""
         with self._lock:
-            self._entries.append(entry)
+            self._entries.extend(entries)
 
     def entries(self) -> list[LogEntry]:
         with self._lock:
@@ -128,12 +142,24 @@ class EmulatorApp:
             if dispatch.response.header("Date") is None:
                 # RFC 9110 Date on the simulated clock: closegate reads the tenant's time from it.
                 dispatch.response.headers.append(("Date", format_datetime(self.state.clock.now(), usegmt=True)))
-        self.log.add(LogEntry(time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                              method=req.method, path=req.path,
-                              status=dispatch.response.status if dispatch.response else 0, app_id=app_id,
-                              duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                              request_id=request_id))
+        self.log.add(*self._log_entries(req, dispatch.response, app_id, request_id, started))
         return dispatch
+
+    @staticmethod
+    def _log_entries(req: Request, response: Response | None, app_id: str, request_id: str,
+                     started: float) -> list[LogEntry]:
+        """The request's entry, then its inner requests' if it was a $batch (they ran under its token)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        outer = LogEntry(id=new_request_id(), time=now, method=req.method, path=req.path,
+                         status=response.status if response else 0, app_id=app_id,
+                         duration_ms=round((time.perf_counter() - started) * 1000, 3), request_id=request_id)
+        if not isinstance(response, BatchResponse):
+            return [outer]
+        return [outer, *(LogEntry(id=new_request_id(), time=now, method=item.method, path=item.path,
+                                  status=item.status, app_id=app_id, duration_ms=item.duration_ms,
+                                  request_id=item.client_request_id or request_id, batch=outer.id,
+                                  batch_item=item.item_id)
+                         for item in response.items)]
 
     def _api(self, req: Request, request_id: str) -> tuple[Dispatch, str]:
         arm = req.path.startswith(ARM_PREFIXES)

@@ -48,7 +48,7 @@ class EmulatorEndpoints:
     base_url: str  # "https://127.0.0.1:PORT"
     tenant_id: str
     scenario: str
-    admin_upn: str
+    admin_upn: str  # the scenario's closing administrator ([tenant] closing_admin)
 
     @property
     def operator_url(self) -> str:
@@ -65,12 +65,14 @@ def _render(tables: list[tuple[str, dict[str, str | int | bool]]]) -> str:
 
 
 def write_config(directory: Path, endpoints: EmulatorEndpoints, registry: AppRegistry, pki: Pki) -> Path:
-    """Write closegate.toml (RW app as [auth], everything else in [emulator]) and then `ready`."""
+    """Write closegate.toml (RW app as [auth], the closing admin in [tenant], the rest in [emulator]), then `ready`."""
     directory.mkdir(parents=True, exist_ok=True)
     base = endpoints.base_url
     rw, ro, cert, public = registry.read_write, registry.read_only, registry.certificate, registry.public
     text = _render([
-        ("tenant", {"id": endpoints.tenant_id, "cloud": "custom"}),
+        # The scenario's closing admin is who an operator of this tenant would name, so app sign-in
+        # audits it exactly as it would a real tenant configured the same way.
+        ("tenant", {"id": endpoints.tenant_id, "cloud": "custom", "closing_admin": endpoints.admin_upn}),
         ("cloud", {"authority_host": base, "graph_url": base, "graph_resource": "https://graph.microsoft.com",
                    "arm_url": base, "arm_resource": "https://management.azure.com",
                    "ca_bundle": str(pki.ca_path)}),

@@ -274,8 +274,15 @@ class OperatorClient:
     def set_limits(self, **limits: Any) -> dict[str, Any]:
         return self._call("PUT", "/limits", limits)
 
-    def request_log(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/requests")
+    def request_log(self, *, batch_items: bool = True) -> list[dict[str, Any]]:
+        """Served requests, oldest first: each HTTP request, then (after a $batch) its inner requests.
+
+        `batch_items=False` keeps the HTTP requests only (entries whose `batch` is None): what
+        "requests issued" means. With them, each inner request is there once, under its own method
+        and path, so writes can be counted whether they were sent directly or batched.
+        """
+        log: list[dict[str, Any]] = self._call("GET", "/requests")
+        return log if batch_items else [e for e in log if e["batch"] is None]
 
     def clear_request_log(self) -> None:
         self._call("DELETE", "/requests")

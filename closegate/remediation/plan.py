@@ -157,32 +157,27 @@ def write_plan(plan: Plan, out_dir: Path) -> Path:
 def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) -> Scope:
     """Who must never be touched: the closing administrator, the caller, and closegate's own app.
 
-    A signed-in user is the closing administrator. An app may be told who it is (`closing_admin_upn`,
-    who must hold Global Administrator); otherwise the checks' rule applies, and when it finds none,
-    every Global Administrator is protected so no possible closing admin is removed.
+    A signed-in user is the closing administrator. An app is told who it is by `closing_admin_upn`
+    (`plan --closing-admin`), else by closegate.toml's `[tenant] closing_admin`; the named user must
+    hold an active Global Administrator assignment, and a plan is refused rather than built around
+    someone else. With no name the checks' rule applies, and when it finds none, every Global
+    Administrator is protected so no possible closing admin is removed.
     """
     caller = tenant.caller()
-    users = tenant.users()
     holders = set(human_global_admin_ids(tenant))
-    note = ""
-    admin_id: str | None
-    if caller.kind == "user" or not closing_admin_upn:
-        found = closing_admin(tenant, caller)
-        admin_id = found.user.id if found.user else None
-        note = f"closing administrator: {found.how}"
-    else:
-        match = [u for u in users if u.user_principal_name.lower() == closing_admin_upn.lower()]
-        if not match or match[0].id not in holders:
-            raise ConfigError(f"{closing_admin_upn} is not a user holding Global Administrator",
-                              "name the account that will delete the tenant with --closing-admin")
-        admin_id, note = match[0].id, "closing administrator named by the operator"
+    found = closing_admin(tenant, caller, named=closing_admin_upn)
+    if found.user is None and found.named_upn:
+        raise ConfigError(found.how, "name a user holding an active Global Administrator assignment in "
+                          "closegate.toml ([tenant] closing_admin) or with --closing-admin, or assign them the role")
+    admin_id = found.user.id if found.user else None
+    note = f"closing administrator: {found.how}"
     protected = {caller.object_id}
     protected |= {a.id for a in tenant.applications() if a.app_id == caller.app_id}
     protected |= {sp.id for sp in tenant.service_principals() if sp.app_id == caller.app_id}
     if admin_id is None:
         protected |= holders
         note += f"; none is known, so all {len(holders)} Global Administrators are protected " \
-                "(sign in as the closing admin or pass --closing-admin)"
+                "(sign in as the closing admin, or name them in closegate.toml's [tenant] closing_admin)"
     else:
         protected.add(admin_id)
     return Scope(admin_id, caller.object_id, caller.app_id, frozenset(protected), note)

@@ -4,6 +4,7 @@ ERROR when Graph cannot answer or the app lacks a permission. The checks see Gra
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -80,14 +81,34 @@ def test_without_attestations_or_backup_the_clean_tenant_is_not_ready(start) -> 
     assert record.verdict is Verdict.NOT_READY
 
 
+def name_closing_admin(emu: Emulator, upn: str) -> None:
+    """What an administrator does in closegate.toml: name another account in [tenant] closing_admin."""
+    text = emu.config_path.read_text("utf-8")
+    named = re.sub(r'(?m)^closing_admin = ".*"$', f'closing_admin = "{upn}"', text, count=1)
+    assert named != text
+    emu.config_path.write_text(named, "utf-8")
+
+
+def test_an_app_with_several_global_admins_passes_cg001_through_the_configured_closing_admin(start) -> None:  # type: ignore[no-untyped-def]
+    emu = start(ScenarioBuilder("Fabrikam").global_admin("eve"))
+    record = audit(emu, only={"CG-001", "CG-003"})
+    cg001, cg003 = record.result("CG-001"), record.result("CG-003")
+    assert cg001 is not None and cg001.status is Status.PASS, cg001
+    assert "admin@fabrikam.onmicrosoft.com, the closing admin configured in closegate.toml" in cg001.message
+    assert cg003 is not None and cg003.status is Status.FAIL
+    assert "1 holders of Global Administrator besides admin@fabrikam.onmicrosoft.com remain" in cg003.message
+
+
 def _deleted_user(emu: Emulator) -> None:
     with emu.state.lock:
         emu.state.delete_user(emu.state.user_record("bob@fabrikam.onmicrosoft.com"))
 
 
 FAILING: dict[str, tuple[Callable[[ScenarioBuilder], ScenarioBuilder], str]] = {
-    "CG-001": (lambda b: b.global_admin("eve"), "2 users hold Global Administrator"),
-    "CG-003": (lambda b: b.global_admin("eve", via="group"), "2 users and 0 service principals"),
+    "CG-001": (lambda b: b.global_admin("eve", via="eligible"),
+               "eve@fabrikam.onmicrosoft.com, the closing admin configured in closegate.toml, holds no active"),
+    "CG-003": (lambda b: b.global_admin("eve", via="group"),
+               "1 holders of Global Administrator besides admin@fabrikam.onmicrosoft.com remain"),
     "CG-004": (lambda b: b.user("bob").guest("ext@partner.com"), "2 users besides the closing administrator"),
     "CG-005": (lambda b: b.sync(enabled=True).synced_user("sam"), "directory sync is on (1 users synced"),
     "CG-006": (lambda b: b.subscription("SPE_E3", trial=True), "1 subscriptions are still active (1 trials"),
@@ -113,6 +134,8 @@ def test_each_check_fails_on_a_tenant_built_to_fail_it(start, check_id: str) -> 
         _deleted_user(emu)
     if check_id == "CG-016":
         consent(emu, emu.apps.read_write, emu.apps.read_write.roles | B2C_READ)
+    if check_id == "CG-001":
+        name_closing_admin(emu, "eve@fabrikam.onmicrosoft.com")  # eligible only: never a stand-in
     result = audit(emu, only={check_id}).result(check_id)
     assert result is not None and result.status is Status.FAIL, result
     assert expected in result.message

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from closegate.errors import PermissionDenied
 from closegate.facts import BILLING_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
 from closegate.models import Status
@@ -30,6 +32,65 @@ def test_fails_for_an_app_when_no_single_global_administrator_user_exists() -> N
     tenant = replace(READY, who=app, user_list=(ADMIN, bob), admins=(admin_assignment(ADMIN), admin_assignment(bob)))
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL and "2 users hold Global Administrator" in outcome.message
+
+
+APP = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
+              role_template_ids=frozenset())
+BOB = user("bob@contoso.com")
+TWO_ADMINS = replace(READY, who=APP, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
+
+
+def test_passes_for_an_app_when_the_configured_closing_admin_holds_global_administrator() -> None:
+    outcome = caller_can_close_tenant(replace(TWO_ADMINS, configured_admin="BOB@contoso.com"))
+    assert outcome.status is Status.PASS
+    assert outcome.message == ("the app closegate audits and remediates but cannot delete a tenant; bob@contoso.com, "
+                               "the closing admin configured in closegate.toml and an active Global Administrator, "
+                               "deletes it in the Entra admin center")
+    assert outcome.evidence["closing_admin"] == BOB.user_principal_name
+
+
+def test_passes_for_an_app_when_the_configured_admin_holds_the_role_through_a_group() -> None:
+    through = (admin_assignment(ADMIN), admin_assignment(BOB, via_group_id="g1"),
+               admin_assignment(BOB, principal_type="group", principal_id="g1"))
+    tenant = replace(TWO_ADMINS, admins=through, configured_admin=BOB.user_principal_name)
+    assert caller_can_close_tenant(tenant).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("bobs_assignments", "expected"),
+    [
+        ((), "holds no active Global Administrator assignment (1 users do)"),
+        ((admin_assignment(BOB, kind="eligible"),), "holds no active Global Administrator assignment (1 users do)"),
+    ],
+    ids=["no-role", "only-eligible"],
+)
+def test_fails_for_an_app_when_the_configured_admin_is_not_an_active_global_administrator(
+        bobs_assignments: tuple, expected: str) -> None:
+    tenant = replace(TWO_ADMINS, admins=(admin_assignment(ADMIN), *bobs_assignments),
+                     configured_admin=BOB.user_principal_name)
+    outcome = caller_can_close_tenant(tenant)
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("the app closegate cannot delete a tenant and bob@contoso.com, the closing admin "
+                               f"configured in closegate.toml, {expected}")
+    assert outcome.evidence["closing_admin"] is None  # never another Global Administrator in its place
+
+
+def test_fails_for_an_app_when_the_configured_admin_is_not_a_user_of_the_tenant() -> None:
+    outcome = caller_can_close_tenant(replace(TWO_ADMINS, configured_admin="nobody@contoso.com"))
+    assert outcome.status is Status.FAIL and "is not one of the 2 users of this tenant" in outcome.message
+
+
+def test_fails_for_an_app_when_the_configured_admin_is_a_guest() -> None:
+    guest = user("dana_fabrikam.com#EXT#@contoso.onmicrosoft.com", user_type="Guest")
+    tenant = replace(READY, who=APP, user_list=(ADMIN, guest), admins=(admin_assignment(ADMIN), admin_assignment(guest)),
+                     configured_admin=guest.user_principal_name)
+    outcome = caller_can_close_tenant(tenant)
+    assert outcome.status is Status.FAIL and "is a guest" in outcome.message
+
+
+def test_a_signed_in_user_is_the_closing_admin_whatever_is_configured() -> None:
+    outcome = caller_can_close_tenant(replace(READY, configured_admin="nobody@contoso.com"))
+    assert outcome.status is Status.PASS
 
 
 def test_fails_for_a_billing_administrator_and_says_it_covers_only_subscriptions() -> None:

@@ -64,6 +64,36 @@ def test_app_caller_with_two_user_holders_has_no_closing_admin() -> None:
     assert outcome.status is Status.FAIL and "no closing administrator" in outcome.message
 
 
+APP = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.who.permissions)
+
+
+def test_app_caller_with_a_configured_closing_admin_counts_the_others() -> None:
+    tenant = replace(READY, who=APP, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)),
+                     configured_admin=ADMIN.user_principal_name)
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL
+    assert outcome.message.startswith(f"1 holders of Global Administrator besides {ADMIN.user_principal_name} remain")
+    assert outcome.evidence["closing_admin_how"] == "configured in closegate.toml"
+    alone = replace(READY, who=APP, configured_admin=ADMIN.user_principal_name)
+    assert single_global_admin(alone).status is Status.PASS
+
+
+def test_app_caller_whose_configured_admin_is_not_a_global_administrator_fails_saying_so() -> None:
+    tenant = replace(READY, who=APP, user_list=(ADMIN, BOB), configured_admin=BOB.user_principal_name)
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL
+    assert outcome.message == ("bob@contoso.com, the closing admin configured in closegate.toml, holds no active "
+                               "Global Administrator assignment (1 users do), so there is no closing administrator")
+    assert outcome.evidence["closing_admin"] is None
+
+
+def test_app_caller_whose_configured_admin_is_a_guest_fails() -> None:
+    tenant = replace(READY, who=APP, user_list=(GUEST,), admins=(admin_assignment(GUEST),),
+                     configured_admin=GUEST.user_principal_name)
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL and "is a guest" in outcome.message
+
+
 def test_errors_when_role_assignments_are_throttled_out() -> None:
     result = run_check(single_global_admin, replace(READY, failing={"role_assignments": Throttled("429 after 4 tries")}))
     assert result.status is Status.ERROR and result.error["kind"] == "Throttled"

@@ -23,6 +23,10 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     assert before["verdict"] == "NOT_READY" and after["verdict"] == "READY"
     failing_before = {r["check_id"] for r in before["results"] if r["status"] == "FAIL" and r["blocking"]}
     assert {"CG-003", "CG-004", "CG-005", "CG-006", "CG-008", "CG-009", "CG-011"} <= failing_before
+    # The app cannot delete a tenant; the closing admin named in the demo's closegate.toml can.
+    cg001 = next(r for r in before["results"] if r["check_id"] == "CG-001")
+    assert cg001["status"] == "PASS" and "the closing admin configured in closegate.toml" in cg001["message"]
+    assert all(r["evidence"].get("closing_admin") for r in before["results"] if r["check_id"] in ("CG-003", "CG-004"))
     assert all(r["status"] in ("PASS", "NOT_APPLICABLE") for r in after["results"] if r["blocking"])
     for name in ("report.html", "report.pdf", "junit.xml"):
         assert (out / "5-audit-after" / name).stat().st_size > 0

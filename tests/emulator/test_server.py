@@ -322,7 +322,8 @@ def test_config_names_the_emulator_and_its_apps(emulator: Emulator) -> None:
     assert emulator.config_path is not None and emulator.apps is not None
     config = tomllib.loads(emulator.config_path.read_text(encoding="utf-8"))
     assert list(config) == ["tenant", "cloud", "auth", "audit", "backup", "signoff", "emulator"]
-    assert config["tenant"] == {"id": emulator.tenant_id, "cloud": "custom"}
+    assert config["tenant"] == {"id": emulator.tenant_id, "cloud": "custom",
+                                "closing_admin": emulator.state.closing_admin_upn}
     assert config["cloud"] == {"authority_host": emulator.url, "graph_url": emulator.url,
                                "graph_resource": "https://graph.microsoft.com", "arm_url": emulator.url,
                                "arm_resource": "https://management.azure.com", "ca_bundle": str(emulator.ca_path)}

@@ -59,3 +59,23 @@ def test_an_altered_plan_does_not_load(planned) -> None:  # noqa: ANN001
     p.path.write_text(json.dumps(data))
     with pytest.raises(IntegrityError):
         load_plan(p.path)
+
+
+def test_scope_takes_the_configured_closing_admin_and_a_command_line_name_overrides_it() -> None:
+    from dataclasses import replace
+
+    from closegate.errors import ConfigError
+    from closegate.remediation.plan import resolve_scope
+    from tests.fakes import ADMIN, FakeTenant, admin_assignment, user
+
+    bob = user("bob@contoso.com")
+    app = replace(FakeTenant().who, kind="app", object_id="sp", user_principal_name=None)
+    tenant = FakeTenant.ready(who=app, user_list=(ADMIN, bob), admins=(admin_assignment(ADMIN), admin_assignment(bob)),
+                              configured_admin=bob.user_principal_name)
+    configured = resolve_scope(tenant)
+    assert configured.closing_admin_id == bob.id and ADMIN.id not in configured.protected_ids
+    assert resolve_scope(tenant, ADMIN.user_principal_name).closing_admin_id == ADMIN.id
+    with pytest.raises(ConfigError, match="holds no active Global Administrator assignment"):
+        resolve_scope(replace(tenant, admins=(admin_assignment(ADMIN),)))  # never ADMIN in bob's place
+    unnamed = resolve_scope(replace(tenant, configured_admin=None))
+    assert unnamed.closing_admin_id is None and {ADMIN.id, bob.id} <= unnamed.protected_ids
