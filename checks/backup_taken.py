@@ -5,8 +5,9 @@ and subscriptions deletes mailboxes and OneDrive/SharePoint content for good (§
 the configured backup ([backup] dir) to be of this tenant, to verify against its manifest, to be no
 older than [backup] max_age_days on the tenant's clock, to hold every user and group the tenant has
 now, and, since closegate copies no content, an attestation of where the content of every user and
-site whose usage report shows stored bytes was backed up. Without a configured backup the check
-cannot decide (ERROR "no backup configured"). Every remediation action that deletes something
+site whose usage report shows stored bytes was backed up. With [backup] public_key set, the manifest
+must also be signed (`closegate backup --sign-key`) and its signature verify with that key. Without a
+configured backup the check cannot decide (ERROR "no backup configured"). Every remediation action that deletes something
 requires this check (id CG-002) to PASS first. Fixed by `closegate backup` and `closegate backup attest`.
 """
 
@@ -60,13 +61,30 @@ def backup_taken(tenant: TenantReader) -> Outcome:
                        f"({len(backup.problems)} problems)")
     if age > backup.max_age:
         reasons.append(f"the newest backup is {age.days} days old, over the {backup.max_age.days}-day limit")
+    reasons += _signature(backup, evidence)
     reasons += _coverage(tenant, backup, evidence)
     reasons += _content(tenant, backup, now, evidence)
     if reasons:
         return failed("; ".join(reasons), evidence)
-    return passed(f"a verified backup of {backup.items} objects ({backup.bytes} bytes) taken "
+    signed = ", signed" if backup.signature_key else ""
+    return passed(f"a verified{signed} backup of {backup.items} objects ({backup.bytes} bytes) taken "
                   f"{backup.taken:%Y-%m-%d %H:%M} UTC covers every user and group, and all stored content "
                   "is attested", evidence)
+
+
+def _signature(backup: Backup, evidence: dict[str, object]) -> list[str]:
+    """With [backup] public_key, a backup anyone could have rewritten (unsigned, or signed by another key) fails."""
+    if not backup.signature_key:
+        return []
+    evidence["signature"] = {"public_key": backup.signature_key, "signed": backup.signed,
+                             "valid": backup.signature_valid}
+    if not backup.signed:
+        return [f"the backup is not signed (no manifest.json.sig), but [backup] public_key {backup.signature_key} "
+                "requires a signature"]
+    if not backup.signature_valid:
+        return [f"the backup's signature (manifest.json.sig) does not verify with [backup] public_key "
+                f"{backup.signature_key} (the manifest was edited since signing, or signed by another key)"]
+    return []
 
 
 def _coverage(tenant: TenantReader, backup: Backup, evidence: dict[str, object]) -> list[str]:

@@ -122,6 +122,9 @@ class Settings:
     audit_max_age_minutes: int = 15
     backup_dir: Path = Path("backup")
     backup_max_age_days: int = 7
+    # [backup] public_key: when set, CG-002 counts a backup only if its manifest signature verifies
+    # with this key, so a backup rewritten by someone without the signing key never counts.
+    backup_public_key: Path | None = None
     signoff_required: int = 1
     # [tenant] closing_admin: with app sign-in no token says which Global Administrator will delete
     # the tenant, so the administrator names that account once here instead of on every `plan`.
@@ -144,7 +147,7 @@ _SCHEMA: Mapping[str, frozenset[str]] = {
     "auth": frozenset({"method", "client_id", "client_secret", "certificate_path",
                        "certificate_password", "send_certificate_chain"}),
     "audit": frozenset({"max_age_minutes"}),
-    "backup": frozenset({"dir", "max_age_days"}),
+    "backup": frozenset({"dir", "max_age_days", "public_key"}),
     "signoff": frozenset({"required"}),
     "graph": frozenset({"concurrency", "timeout_seconds"}),
 }
@@ -199,6 +202,7 @@ def load_settings(
                                    "audit.max_age_minutes", 1, 24 * 60),
         backup_dir=base / str(doc.get("backup", {}).get("dir", "backup")),
         backup_max_age_days=_int(doc.get("backup", {}).get("max_age_days", 7), "backup.max_age_days", 0, 365),
+        backup_public_key=_public_key(doc.get("backup", {}).get("public_key"), base),
         signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
         closing_admin_upn=_closing_admin(tenant_t.get("closing_admin")),
         source=path,
@@ -256,6 +260,20 @@ def _closing_admin(value: Any) -> str | None:
     if not at or not _UPN_LOCAL.match(local) or not _DOMAIN.match(domain):
         raise ConfigError(f"tenant.closing_admin {value!r} is not a user principal name (name@domain)", fix)
     return upn
+
+
+def _public_key(value: Any, base: Path) -> Path | None:
+    """[backup] public_key resolved against the file's folder; its content is read by CG-002."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("backup.public_key must be a path", 'write public_key = "signer.pub.pem"')
+    path = (base / value.strip()).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"backup.public_key {path} does not exist",
+                          "point it at the Ed25519 public key (PEM) of the key given to `closegate backup "
+                          "--sign-key` (openssl pkey -in signer.pem -pubout), or remove the setting")
+    return path
 
 
 def _cloud(name: str, table: Mapping[str, Any], base: Path) -> Cloud:

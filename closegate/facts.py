@@ -296,6 +296,11 @@ class Backup:
     group_ids: frozenset[str] = frozenset()
     unavailable: tuple[str, ...] = ()  # parts the tenant would not give, with the cause
     content_attestations: tuple[ContentAttestation, ...] = ()
+    # [backup] public_key, when configured: the backup counts only if its manifest is signed and the
+    # signature verifies with that key. "" means no signature is required (none is checked).
+    signature_key: str = ""
+    signed: bool = False  # manifest.json.sig is present (only looked at when signature_key is set)
+    signature_valid: bool = False  # it verifies with signature_key
 
 
 @runtime_checkable

@@ -49,13 +49,15 @@ class Tenant:
 
     def __init__(self, graph: GraphClient, arm: GraphClient | None, tokens: TokenProvider, *,
                  workers: int = 4, backup_dir: Path | None = None,
-                 backup_max_age: timedelta = timedelta(days=7), closing_admin_upn: str | None = None) -> None:
+                 backup_max_age: timedelta = timedelta(days=7), backup_public_key: Path | None = None,
+                 closing_admin_upn: str | None = None) -> None:
         self.graph = graph
         self.arm = arm
         self.tokens = tokens
         self.workers = workers
         self.backup_dir = backup_dir  # [backup] dir; None: no backup configured (CG-002 ERROR)
         self.backup_max_age = backup_max_age
+        self.backup_public_key = backup_public_key  # [backup] public_key; None: no signature required
         self._closing_admin_upn = closing_admin_upn  # [tenant] closing_admin; None: not configured
         self._lock = threading.Lock()
         self._locks: dict[Any, threading.Lock] = {}
@@ -371,7 +373,8 @@ class Tenant:
         if self.backup_dir is None:
             raise ConfigError("no backup configured", "set [backup] dir in closegate.toml and run `closegate backup`")
         backup_dir = self.backup_dir
-        return self._once("latest_backup", lambda: read_backup(backup_dir, self.backup_max_age))
+        return self._once("latest_backup",
+                          lambda: read_backup(backup_dir, self.backup_max_age, self.backup_public_key))
 
     def b2c_inventory(self) -> f.B2CInventory:
         def fetch() -> f.B2CInventory:

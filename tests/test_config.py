@@ -108,6 +108,8 @@ def test_custom_cloud_reads_urls_and_ca(tmp_path):
     (BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = "a b@contoso.com"'),
      "not a user principal name"),
     (BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = 7'), "must be a string"),
+    (BASIC + '[backup]\npublic_key = "absent.pub.pem"\n', "absent.pub.pem does not exist"),
+    (BASIC + "[backup]\npublic_key = 7\n", "backup.public_key must be a path"),
 ])
 def test_mistakes_are_config_errors_with_a_fix(tmp_path, text, needle):
     with pytest.raises(ConfigError) as err:
@@ -134,3 +136,11 @@ def test_the_closing_admin_is_optional_and_kept_as_written(tmp_path):
     assert load_settings(write(tmp_path, named), environ={}).closing_admin_upn == "Admin@Contoso.onmicrosoft.com"
     guest = BASIC.replace('cloud = "global"', 'cloud = "global"\nclosing_admin = "dana_fabrikam.com#EXT#@contoso.com"')
     assert load_settings(write(tmp_path, guest), environ={}).closing_admin_upn == "dana_fabrikam.com#EXT#@contoso.com"
+
+
+def test_the_backup_public_key_is_optional_and_relative_to_the_file(tmp_path):
+    assert load_settings(write(tmp_path, BASIC), environ={}).backup_public_key is None
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "signer.pub.pem").write_text("-----BEGIN PUBLIC KEY-----\n")
+    s = load_settings(write(tmp_path, BASIC + '[backup]\npublic_key = "keys/signer.pub.pem"\n'), environ={})
+    assert s.backup_public_key == (tmp_path / "keys" / "signer.pub.pem").resolve()

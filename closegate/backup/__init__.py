@@ -1,8 +1,8 @@
 """Backup before closing: export what the closure destroys, prove the copy intact, feed CG-002.
 
-export.py takes the backup (resumable, streamed), manifest.py records and signs it, verify.py checks
-it, content.py keeps the attestations for content closegate does not copy, summary.py gives CG-002
-its view of the configured backup.
+export.py takes the backup (resumable, streamed; replace.py swaps a new one in only once it verifies),
+manifest.py records and signs it, verify.py checks it, content.py keeps the attestations for content
+closegate does not copy, summary.py gives CG-002 its view of the configured backup.
 """
 
 from __future__ import annotations

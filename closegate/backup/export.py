@@ -5,7 +5,7 @@ per-user MFA) take their parent ids from the parent's finished file in chunks, s
 whatever the tenant's size. A source the tenant refuses (a missing permission, an endpoint this
 Graph does not serve) is recorded as unavailable with the cause instead of failing the whole
 backup; throttling and network failures stop the run, and the next run resumes after the last
-completed file (journal.py).
+completed file (journal.py). Replacing a complete backup never deletes it first (replace.py).
 """
 
 from __future__ import annotations
@@ -20,12 +20,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from closegate import __version__
 from closegate.backup.journal import JOURNAL, Journal
 from closegate.backup.jsonl import JsonlWriter, iter_records
-from closegate.backup.manifest import MANIFEST, SIGNATURE, FileEntry, Manifest, write_atomic
+from closegate.backup.manifest import MANIFEST, SIGNATURE, FileEntry, Manifest, sign_manifest, write_atomic
+from closegate.backup.replace import carry_attestations, fresh_staging, swap_in
 from closegate.backup.sources import CONTENT_NOTE, SOURCES, Source, source_named
-from closegate.errors import ConfigError, GraphError, MalformedResponse, NotFound, PermissionDenied, Throttled
+from closegate.backup.verify import verify_backup
+from closegate.errors import (
+    ConfigError,
+    GraphError,
+    IntegrityError,
+    MalformedResponse,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+)
 from closegate.graph import BatchItem, BatchOutcome, BatchRunner, GraphClient
 
 __all__ = ["ExportResult", "export_backup", "probe_properties"]
@@ -40,6 +52,8 @@ class ExportResult:
     directory: Path
     manifest: Manifest
     reused: tuple[str, ...]  # sources completed by an earlier, interrupted run
+    signature: Path | None = None  # manifest.json.sig, when a signing key was given
+    previous: Path | None = None  # where a replaced backup was kept (replace.swap_in)
 
 
 def _utc_now() -> datetime:
@@ -51,12 +65,41 @@ def export_backup(
     directory: Path,
     *,
     replace: bool = False,
+    sign_key: Ed25519PrivateKey | None = None,
     clock: Callable[[], datetime] = _utc_now,
     on_file: Callable[[FileEntry, bool], None] = lambda entry, reused: None,
 ) -> ExportResult:
-    """Back the tenant up into `directory` (resuming an unfinished backup there); write manifest.json."""
+    """Back the tenant up into `directory` (resuming an unfinished backup there); write manifest.json.
+
+    The manifest is signed here, before a replacing backup is swapped in, so what lands in
+    `directory` is complete, signed and verified at once. Replacing a complete backup writes the new
+    one beside it first (replace.py): an interruption leaves the old one in place.
+    """
+    if replace and (directory / MANIFEST).exists():
+        return _replace(graph, directory, sign_key, clock, on_file)
     directory.mkdir(parents=True, exist_ok=True)
     _prepare(directory, replace)
+    return _export_into(graph, directory, sign_key, clock, on_file)
+
+
+def _replace(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKey | None,
+             clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None]) -> ExportResult:
+    target = directory.resolve()  # "." has no name to derive the sibling directories from
+    staging = fresh_staging(target)
+    staged = _export_into(graph, staging, sign_key, clock, on_file)
+    check = verify_backup(staging, sign_key.public_key() if sign_key else None)
+    if not check.ok:
+        raise IntegrityError(f"the new backup in {staging} does not verify ({check.problems[0]})",
+                             f"{directory} still holds the previous backup, unchanged; "
+                             "run `closegate backup --replace` again")
+    carry_attestations(target, staging)
+    previous = swap_in(staging, target, clock())
+    return ExportResult(directory, staged.manifest, staged.reused,
+                        directory / SIGNATURE if staged.signature else None, previous)
+
+
+def _export_into(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKey | None,
+                 clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None]) -> ExportResult:
     org = graph.get_all("/v1.0/organization")
     if len(org) != 1 or not isinstance(org[0].get("id"), str):
         raise MalformedResponse(f"/organization returned {len(org)} objects instead of 1", "report this")
@@ -76,7 +119,8 @@ def export_backup(
                         files=tuple(e for s in SOURCES for e in journal.done if e.name == s.name))
     write_atomic(directory / MANIFEST, manifest.dumps())
     journal.remove()
-    return ExportResult(directory, manifest, tuple(reused))
+    signature = sign_manifest(directory, sign_key) if sign_key else None
+    return ExportResult(directory, manifest, tuple(reused), signature)
 
 
 def _prepare(directory: Path, replace: bool) -> None:
@@ -85,7 +129,8 @@ def _prepare(directory: Path, replace: bool) -> None:
         raise ConfigError(f"{directory} already holds a complete backup",
                           "pass --replace to take a new one there (attestations are kept), or choose another --out")
     if replace:
-        for name in (MANIFEST, SIGNATURE, JOURNAL, *(s.file for s in SOURCES)):
+        # Only an unfinished backup is here (a complete one is replaced beside it): start it over.
+        for name in (SIGNATURE, JOURNAL, *(s.file for s in SOURCES)):
             (directory / name).unlink(missing_ok=True)
     for part in directory.glob("*.part"):
         part.unlink()  # a file cut off by an interruption restarts from its beginning

@@ -66,6 +66,7 @@ def open_tenant(config: Path | None, *, flags: Mapping[str, Any] | None = None,
     clients = connect(settings, tokens, grant_kind=grant, sleep=sleep)
     tenant = Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
                     backup_max_age=timedelta(days=settings.backup_max_age_days),
+                    backup_public_key=settings.backup_public_key,
                     closing_admin_upn=settings.closing_admin_upn)
     return tenant, clients.stats, settings.tenant_id, settings.cloud.name
 

@@ -37,7 +37,7 @@ def _fail(exc: ClosegateError) -> None:
 def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: bool,
          clock: Callable[[], datetime]) -> None:
     from closegate.auth import MsalTokenProvider
-    from closegate.backup import CONTENT_NOTE, export_backup, load_private_key, sign_manifest
+    from closegate.backup import CONTENT_NOTE, export_backup, load_private_key
     from closegate.config import load_settings
     from closegate.graph import connect
 
@@ -54,16 +54,19 @@ def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: 
             click.echo(f"  {entry.name:<28} {what}{' (kept from the interrupted run)' if reused else ''}")
 
         click.echo(f"backing up tenant {settings.tenant_id} to {directory}")
-        result = export_backup(clients.graph, directory, replace=replace, clock=clock, on_file=report)
-        signed = sign_manifest(directory, key) if key else None
+        result = export_backup(clients.graph, directory, replace=replace, sign_key=key, clock=clock,
+                               on_file=report)
     except ClosegateError as exc:
         _fail(exc)
         return
     total = sum(e.objects for e in result.manifest.files)
     requests = clients.stats.totals()
     click.echo(f"backup complete: {total} objects, manifest {directory / 'manifest.json'}"
-               f"{f', signature {signed}' if signed else ''} ({requests.requests} requests, "
+               f"{f', signature {result.signature}' if result.signature else ''} ({requests.requests} requests, "
                f"{requests.batched} in $batch)")
+    if result.previous is not None:
+        click.echo(f"the replaced backup is kept in {result.previous} (attestations carried over); "
+                   "delete it once the tenant is closed")
     click.echo(f"NOTE: {CONTENT_NOTE}")
 
 
@@ -94,7 +97,9 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
                   help="Backup directory (default: [backup] dir of closegate.toml).")
     @click.option("--config", type=_CONFIG, default=None, help="closegate.toml (default: ./closegate.toml).")
     @click.option("--sign-key", type=_CONFIG, default=None, help="Ed25519 private key (PEM) to sign the manifest.")
-    @click.option("--replace", is_flag=True, help="Replace a complete backup already in the directory.")
+    @click.option("--replace", is_flag=True,
+                  help="Replace a complete backup already in the directory (written beside it, swapped in "
+                       "once it verifies; the old one is kept as DIR.previous-TIME).")
     @click.pass_context
     def backup(ctx: click.Context, out: Path | None, config: Path | None, sign_key: Path | None,
                replace: bool) -> None:

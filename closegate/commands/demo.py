@@ -104,7 +104,7 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
         key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         key.chmod(0o600)
-        demo.run(["signoff", "--run", run_json, "--by", name, "--role", role, "--key", str(key)])
+        demo.run(["signoff", "--run", run_json, "--by", name, "--role", role, "--sign-key", str(key)])
     demo.run(["report", run_json, "--format", "html,pdf"])
 
     demo.step("11. Close: the gate opens, the API clean-up runs, the GO certificate is issued")

@@ -67,7 +67,8 @@ def connect_session(config: Path | None) -> Session:
     max_age = timedelta(days=settings.backup_max_age_days)
     return Session(settings, clients.graph, clients.arm, clients.stats,
                    lambda: Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
-                                  backup_max_age=max_age, closing_admin_upn=settings.closing_admin_upn))
+                                  backup_max_age=max_age, backup_public_key=settings.backup_public_key,
+                                  closing_admin_upn=settings.closing_admin_upn))
 
 
 # -- plan -----------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The command refuses a run record whose content no longer matches its run_id, so nobody can approve
 an edited record, and appends to signoffs.json beside run.json, where the reports and the gate read
-it. With --key the approval is also signed (Ed25519 over the run id), so it can be checked without
+it. With --sign-key the approval is also signed (Ed25519 over the run id), so it can be checked without
 trusting the file it sits in.
 """
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["read_key", "register"]
+
+_KEY = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 def read_key(path: Path | None) -> Ed25519PrivateKey | None:
@@ -56,7 +58,7 @@ def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
                    "RUN is writable", err=True)
         sys.exit(CANNOT_RUN)
     how = (f"signed with Ed25519 key {signoff.key_fingerprint()}" if signoff.signature
-           else "not cryptographically signed (pass --key to sign)")
+           else "not cryptographically signed (pass --sign-key to sign)")
     click.echo(f"recorded: {signoff.by} ({signoff.role}) approved run {record.run_id} of tenant "
                f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at {signoff.when}, "
                f"{how}")
@@ -70,15 +72,21 @@ def register(group: click.Group) -> None:
                   help="The run record to approve (run.json from `closegate audit`).")
     @click.option("--by", required=True, help="Full name of the person approving.")
     @click.option("--role", required=True, help="Their role, e.g. \"Compliance officer\".")
-    @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    @click.option("--sign-key", "key_path", type=_KEY, default=None,
                   help="Ed25519 private key (PEM) to sign the approval with.")
-    def signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
+    # --key was this option's first name; report, backup and close call it --sign-key. Kept, unlisted,
+    # so scripts written against the old name keep signing instead of failing on an unknown option.
+    @click.option("--key", "old_key_path", type=_KEY, default=None, hidden=True)
+    def signoff(run: Path, by: str, role: str, key_path: Path | None, old_key_path: Path | None) -> None:
         """Approve the run RUN: append a sign-off bound to its hash to signoffs.json beside it.
 
         \b
         Example:
-          closegate signoff --run closegate-output/run.json --by "Carla Diaz" --role "Compliance officer"
+          closegate signoff --run closegate-output/run.json --by "Carla Diaz" --role "Compliance officer" \\
+              --sign-key carla.pem
         Exit codes: 0 recorded, 2 refused (an edited run record, an unreadable key, a second approval
         by the same person).
         """
-        _signoff(run, by, role, key_path)
+        if key_path is not None and old_key_path is not None and key_path != old_key_path:
+            raise click.UsageError("--key is the old name of --sign-key: give one key, with --sign-key")
+        _signoff(run, by, role, key_path or old_key_path)

@@ -7,9 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from checks.backup_taken import backup_taken
 from closegate.auth import MsalTokenProvider
-from closegate.backup import export_backup, record_content_attestation
+from closegate.backup import export_backup, record_content_attestation, sign_manifest
 from closegate.config import load_settings
 from closegate.emulator import Emulator
 from closegate.graph import Clients, connect
@@ -18,11 +21,17 @@ from closegate.tenant import Tenant
 from tests.fakes import run_check
 
 
-def _tenant(emu: Emulator, backup_dir: Path | None) -> Tenant:
+def _tenant(emu: Emulator, backup_dir: Path | None, public_key: Path | None = None) -> Tenant:
     settings = load_settings(emu.config_path)
     tokens = MsalTokenProvider(settings)
     clients = connect(settings, tokens, sleep=lambda s: None)
-    return Tenant(clients.graph, clients.arm, tokens, backup_dir=backup_dir)
+    return Tenant(clients.graph, clients.arm, tokens, backup_dir=backup_dir, backup_public_key=public_key)
+
+
+def _public_pem(path: Path, key: Ed25519PrivateKey) -> Path:
+    path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path
 
 
 def _backed_up(tenant: Callable[[str], Emulator], clients_for: Callable[[Emulator], Clients], backup_dir: Path,
@@ -94,3 +103,55 @@ def test_a_scoped_attestation_covers_only_its_report(tenant, clients_for, backup
     result = run_check(backup_taken, _tenant(emu, backup_dir))
     assert result.status is Status.FAIL
     assert {row["report"] for row in result.evidence["content_not_attested"]} <= {"onedrive", "sharepoint"}
+
+
+def test_passes_when_the_configured_public_key_verifies_the_signature(tenant, clients_for, backup_dir,  # type: ignore[no-untyped-def]
+                                                                      tmp_path) -> None:
+    emu = _backed_up(tenant, clients_for, backup_dir)
+    key = Ed25519PrivateKey.generate()
+    sign_manifest(backup_dir, key)
+    result = run_check(backup_taken, _tenant(emu, backup_dir, _public_pem(tmp_path / "signer.pub.pem", key)))
+    assert result.status is Status.PASS, result.message
+    assert result.message.startswith("a verified, signed backup")
+    assert result.evidence["signature"] == {"public_key": str(tmp_path / "signer.pub.pem"), "signed": True,
+                                            "valid": True}
+
+
+def test_fails_naming_the_missing_signature_when_a_public_key_is_configured(tenant, clients_for,  # type: ignore[no-untyped-def]
+                                                                            backup_dir, tmp_path) -> None:
+    emu = _backed_up(tenant, clients_for, backup_dir)
+    pub = _public_pem(tmp_path / "signer.pub.pem", Ed25519PrivateKey.generate())
+    result = run_check(backup_taken, _tenant(emu, backup_dir, pub))
+    assert result.status is Status.FAIL
+    assert result.message == (f"the backup is not signed (no manifest.json.sig), but [backup] public_key {pub} "
+                              "requires a signature")
+    assert result.evidence["signature"]["signed"] is False
+
+
+def test_fails_when_the_signature_is_from_another_key(tenant, clients_for, backup_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emu = _backed_up(tenant, clients_for, backup_dir)
+    sign_manifest(backup_dir, Ed25519PrivateKey.generate())
+    pub = _public_pem(tmp_path / "signer.pub.pem", Ed25519PrivateKey.generate())
+    result = run_check(backup_taken, _tenant(emu, backup_dir, pub))
+    assert result.status is Status.FAIL
+    assert f"the backup's signature (manifest.json.sig) does not verify with [backup] public_key {pub}" \
+        in result.message
+    assert result.evidence["signature"] == {"public_key": str(pub), "signed": True, "valid": False}
+
+
+def test_without_a_public_key_a_signature_is_neither_required_nor_checked(tenant, clients_for,  # type: ignore[no-untyped-def]
+                                                                          backup_dir) -> None:
+    emu = _backed_up(tenant, clients_for, backup_dir)
+    (backup_dir / "manifest.json.sig").write_text("not a signature\n")
+    result = run_check(backup_taken, _tenant(emu, backup_dir))
+    assert result.status is Status.PASS, result.message
+    assert "signature" not in result.evidence
+
+
+def test_is_error_when_the_configured_public_key_is_not_an_ed25519_key(tenant, clients_for, backup_dir,  # type: ignore[no-untyped-def]
+                                                                       tmp_path) -> None:
+    emu = _backed_up(tenant, clients_for, backup_dir)
+    (tmp_path / "signer.pub.pem").write_text("not a key")
+    result = run_check(backup_taken, _tenant(emu, backup_dir, tmp_path / "signer.pub.pem"))
+    assert result.status is Status.ERROR
+    assert result.error["cause"].startswith(f"cannot read the public key {tmp_path / 'signer.pub.pem'}")

@@ -28,7 +28,7 @@ def test_close_purges_disables_releases_itself_certifies_and_records_the_tenant_
     assert json.loads(run.read_text("utf-8"))["verdict"] == "READY"
     officer = _key(tmp_path / "officer.pem")
     signed = cli("signoff", "--run", str(run), "--by", "Carla Diaz", "--role", "Compliance officer",
-                 "--key", str(officer))
+                 "--sign-key", str(officer))
     assert signed.exit_code == 0, signed.output
     own_app_id = next(sp.app_id for sp in state.service_principals.values() if sp.display_name.startswith("closegate"))
     assert state.deletion_blockers() != []  # closegate's own principal is still there

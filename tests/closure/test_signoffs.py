@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from click.testing import CliRunner
 
@@ -106,3 +107,41 @@ def test_the_same_person_cannot_sign_the_same_run_twice(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", "Carla Diaz", "--role", "Approver"])
     assert result.exit_code == 2 and "already signed off" in result.output
     assert len(signoff_file.load(tmp_path)) == 1
+
+
+def _private_pem(path: Path) -> Path:
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return path
+
+
+def test_signoff_signs_with_sign_key_like_report_backup_and_close(tmp_path: Path) -> None:
+    record, path = _run_file(tmp_path / "run")
+    key = _private_pem(tmp_path / "carla.pem")
+    result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", "Carla Diaz", "--role", "Approver",
+                                       "--sign-key", str(key)])
+    assert result.exit_code == 0, result.output
+    (signoff,) = signoff_file.for_run(signoff_file.load(path.parent), record.run_id)
+    assert signoff.verification() is Verification.VERIFIED
+
+
+def test_the_old_key_option_still_signs_but_is_not_listed(tmp_path: Path) -> None:
+    record, path = _run_file(tmp_path / "run")
+    key = _private_pem(tmp_path / "carla.pem")
+    result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", "Carla Diaz", "--role", "Approver",
+                                       "--key", str(key)])
+    assert result.exit_code == 0, result.output
+    (signoff,) = signoff_file.for_run(signoff_file.load(path.parent), record.run_id)
+    assert signoff.verification() is Verification.VERIFIED
+    help_text = CliRunner().invoke(main, ["signoff", "--help"]).output
+    assert "--sign-key" in help_text and "--key " not in help_text
+
+
+def test_two_different_keys_under_both_names_are_refused(tmp_path: Path) -> None:
+    _, path = _run_file(tmp_path / "run")
+    result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", "Carla Diaz", "--role", "Approver",
+                                       "--sign-key", str(_private_pem(tmp_path / "a.pem")),
+                                       "--key", str(_private_pem(tmp_path / "b.pem"))])
+    assert result.exit_code == 2 and "--key is the old name of --sign-key" in result.output
+    assert not (path.parent / "signoffs.json").exists()

@@ -41,6 +41,7 @@ def test_writes_a_commented_config_that_loads_and_points_at_the_environment_for_
     assert doc["audit"]["max_age_minutes"] == 15 and doc["backup"] == {"dir": "backup", "max_age_days": 7}
     assert doc["signoff"]["required"] == 1
     assert '# closing_admin = "' in text  # offered, commented: only the administrator knows who deletes
+    assert '# public_key = "signer.pub.pem"' in text  # offered, commented: signing the backup is a choice
     assert sum(1 for line in text.splitlines() if "#" in line) >= 10  # every value is explained
     settings = load_settings(path, environ={"AZURE_CLIENT_SECRET": SECRET})
     assert settings.tenant_id == TENANT and settings.auth.client_secret is not None
