@@ -70,6 +70,14 @@ def child(kind: str, config: Path) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. Linux keeps ru_maxrss across fork+exec, so a client started by a
+    large `make bench` process would report its parent's peak; VmHWM belongs to this image only."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
