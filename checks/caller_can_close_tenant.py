@@ -16,7 +16,7 @@ from closegate.facts import BILLING_ADMINISTRATOR, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 
-from checks._closing_admin import closing_admin
+from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["caller_can_close_tenant"]
 

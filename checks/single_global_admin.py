@@ -17,7 +17,7 @@ from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
 
-from checks._closing_admin import closing_admin
+from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["single_global_admin"]
 

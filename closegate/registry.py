@@ -151,9 +151,9 @@ class Catalog:
 
 
 def builtin_modules() -> tuple[ModuleType, ...]:
-    from checks import BUILTIN_MODULES
+    from closegate.checks import BUILTIN_MODULES
 
-    return tuple(importlib.import_module(f"checks.{name}") for name in BUILTIN_MODULES)
+    return tuple(importlib.import_module(f"closegate.checks.{name}") for name in BUILTIN_MODULES)
 
 
 def _plugin_checks() -> tuple[CheckSpec, ...]:

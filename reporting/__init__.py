@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from closegate.errors import ConfigError
 from closegate.models import RunRecord
-from reporting import signoffs as signoff_file
-from reporting.integrity import sign
-from reporting.signoffs import SignOff
-from reporting.view import PAGE_SIZES
+from closegate.reporting import signoffs as signoff_file
+from closegate.reporting.integrity import sign
+from closegate.reporting.signoffs import SignOff
+from closegate.reporting.view import PAGE_SIZES
 
 __all__ = ["FORMATS", "REPORT_FILES", "SIGNATURE_FILE", "render", "write_reports"]
 
@@ -62,17 +62,17 @@ def render(
     mine = signoff_file.for_run(signoffs, run_id)
     written: list[Path] = []
     if "html" in formats:
-        from reporting.html import render_html
+        from closegate.reporting.html import render_html
 
         html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size)
         written.append(_write(out / REPORT_FILES["html"], html.encode("utf-8")))
     if "pdf" in formats:
-        from reporting.pdf import render_pdf
+        from closegate.reporting.pdf import render_pdf
 
         written.append(_write(out / REPORT_FILES["pdf"], render_pdf(record, run_id=run_id, signoffs=mine,
                                                                     page_size=page_size)))
     if "junit" in formats:
-        from reporting.junit import render_junit
+        from closegate.reporting.junit import render_junit
 
         written.append(_write(out / REPORT_FILES["junit"], render_junit(record, run_id=run_id)))
     if sign_key is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reporting.html import GENERATOR, environment
+from closegate.reporting.html import GENERATOR, environment
 
 __all__ = ["render_go_certificate_html", "render_go_certificate_pdf"]
 
@@ -22,6 +22,6 @@ def render_go_certificate_html(certificate: Mapping[str, Any]) -> str:
 
 
 def render_go_certificate_pdf(certificate: Mapping[str, Any]) -> bytes:
-    from reporting.pdf import html_to_pdf
+    from closegate.reporting.pdf import html_to_pdf
 
     return html_to_pdf(render_go_certificate_html(certificate))

@@ -15,8 +15,8 @@ import jinja2
 
 from closegate import __version__
 from closegate.models import RunRecord
-from reporting.signoffs import SignOff
-from reporting.view import ReportView, build
+from closegate.reporting.signoffs import SignOff
+from closegate.reporting.view import ReportView, build
 
 __all__ = ["GENERATOR", "SIGNOFFS_BEGIN", "SIGNOFFS_END", "environment", "render_html", "render_view"]
 
@@ -31,7 +31,7 @@ SIGNOFFS_END = "<!-- closegate:signoffs:end -->"
 def environment() -> jinja2.Environment:
     """Autoescape everywhere and StrictUndefined: a misspelt field fails loudly instead of vanishing."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("templates"))),
+        loader=jinja2.FileSystemLoader(str(resources.files("closegate.templates"))),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from closegate.errors import ConfigError, IntegrityError
 from closegate.models import SCHEMA_VERSION, RunRecord
-from reporting import signoffs as signoff_file
-from reporting.signoffs import SignOff, public_key_from_text
+from closegate.reporting import signoffs as signoff_file
+from closegate.reporting.signoffs import SignOff, public_key_from_text
 
 __all__ = [
     "Proof",
@@ -156,7 +156,7 @@ def _html_markers(text: str) -> dict[str, str]:
 def verify_html(path: Path, record: RunRecord, run_id: str, signoffs: Sequence[SignOff]) -> Proof:
     """The HTML carries this run's hash and is, byte for byte, its rendering (with some prefix of its
     sign-offs, since sign-offs are appended after a report is written)."""
-    from reporting.html import GENERATOR, SIGNOFFS_BEGIN, render_html
+    from closegate.reporting.html import GENERATOR, SIGNOFFS_BEGIN, render_html
 
     subject = str(path)
     text = Path(path).read_bytes().decode("utf-8", errors="replace")
@@ -193,7 +193,7 @@ def verify_pdf(path: Path, record: RunRecord, run_id: str) -> Proof:
     except ImportError as exc:
         raise ConfigError("verifying a PDF report needs the pypdf package",
                           "install it: pip install pypdf") from exc
-    from reporting.view import VERDICT_LABELS
+    from closegate.reporting.view import VERDICT_LABELS
 
     subject = str(path)
     try:

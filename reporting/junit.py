@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from closegate.models import CheckResult, RunRecord, Status
-from reporting.text import clip, xml_safe
+from closegate.reporting.text import clip, xml_safe
 
 __all__ = ["render_junit"]
 

@@ -15,9 +15,9 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from closegate.models import RunRecord
-from reporting.html import GENERATOR, render_view
-from reporting.signoffs import SignOff
-from reporting.view import PAGE_SIZES, build
+from closegate.reporting.html import GENERATOR, render_view
+from closegate.reporting.signoffs import SignOff
+from closegate.reporting.view import PAGE_SIZES, build
 
 __all__ = ["RefusingFetcher", "html_to_pdf", "render_pdf"]
 

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
-from reporting.signoffs import SignOff, Verification
-from reporting.text import MISSING, clip, display, visible
+from closegate.reporting.signoffs import SignOff, Verification
+from closegate.reporting.text import MISSING, clip, display, visible
 
 __all__ = [
     "DOC_HOSTS",

@@ -55,13 +55,14 @@ def test_checks_see_only_the_facade_and_models() -> None:
 
 
 def test_reporting_reads_run_records_only() -> None:
-    forbidden = ("closegate.graph", "closegate.tenant", "closegate.auth", "closegate.runner", "checks")
+    forbidden = ("closegate.graph", "closegate.tenant", "closegate.auth", "closegate.runner", "closegate.checks")
     offenders = {p for prefix in forbidden for p in _importers(prefix) if p.startswith("reporting/")}
     assert offenders == set()
 
 
 def test_graph_knows_nothing_of_checks() -> None:
-    forbidden = ("checks", "closegate.registry", "closegate.runner", "closegate.tenant", "reporting")
+    forbidden = ("closegate.checks", "closegate.registry", "closegate.runner", "closegate.tenant",
+                 "closegate.reporting")
     offenders = {p for prefix in forbidden for p in _importers(prefix) if p.startswith("closegate/graph/")}
     assert offenders == set()
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import checks
+from closegate import checks
 from closegate.models import Severity, Status, Step, passed
 from closegate.registry import Catalog, catalog, check, collect, spec_of
 from closegate.runner import FACTS

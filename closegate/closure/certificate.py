@@ -28,7 +28,7 @@ from closegate import __version__
 from closegate.closure.final_step import FinalStep
 from closegate.errors import ConfigError, IntegrityError
 from closegate.models import RunRecord, iso, parse_time
-from reporting.signoffs import SignOff, public_key_from_text
+from closegate.reporting.signoffs import SignOff, public_key_from_text
 
 __all__ = ["CERTIFICATE_FORMAT", "JSON_FILE", "PDF_FILE", "GoCertificate", "issue", "load_certificate",
            "write_certificate"]
@@ -129,7 +129,7 @@ def load_certificate(path: Path) -> GoCertificate:
 
 def write_certificate(certificate: GoCertificate, out_dir: Path) -> tuple[Path, Path]:
     """DIR/go-certificate.json and DIR/go-certificate.pdf, each written atomically."""
-    from reporting.go_certificate import render_go_certificate_pdf
+    from closegate.reporting.go_certificate import render_go_certificate_pdf
 
     pdf = render_go_certificate_pdf(certificate.to_json())
     return (_write(out_dir / JSON_FILE, certificate.dumps().encode("utf-8")), _write(out_dir / PDF_FILE, pdf))

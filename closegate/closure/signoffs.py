@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from closegate.errors import ConfigError
 from closegate.models import RunRecord, iso, parse_time
-from reporting import signoffs as signoff_file
-from reporting.signoffs import SignOff, Verification
+from closegate.reporting import signoffs as signoff_file
+from closegate.reporting.signoffs import SignOff, Verification
 
 __all__ = ["SIGNOFF_CLOCK_SKEW", "SignoffRequirement", "append_signoff", "make_signoff"]
 

@@ -80,7 +80,7 @@ def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True) -> Path
     path = out_dir / "run.json"
     os.replace(tmp, path)
     if reports:
-        from reporting import write_reports
+        from closegate.reporting import write_reports
 
         write_reports(record, out_dir)
     return path

@@ -121,8 +121,8 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     from closegate.commands.signoff import read_key
     from closegate.gate import LiveTenant, decide
     from closegate.registry import catalog
-    from reporting import signoffs as signoff_file
-    from reporting.integrity import read_record
+    from closegate.reporting import signoffs as signoff_file
+    from closegate.reporting.integrity import read_record
 
     record = read_record(run)
     out = run.parent

@@ -43,9 +43,9 @@ def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: 
       closegate report closegate-output/run.json
       closegate report closegate-output/run.json --format pdf --page-size letter --sign-key signer.pem
     """
-    from reporting import render
-    from reporting import signoffs as signoff_file
-    from reporting.integrity import load_signing_key, read_record
+    from closegate.reporting import render
+    from closegate.reporting import signoffs as signoff_file
+    from closegate.reporting.integrity import load_signing_key, read_record
 
     try:
         record = read_record(run)
@@ -97,8 +97,8 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
       closegate verify closegate-output/run.json --report closegate-output/report.pdf
       closegate verify closegate-output/run.json --public-key signer.pub.pem --json
     """
-    from reporting import signoffs as signoff_file
-    from reporting.integrity import Proof, read_record, verify_html, verify_pdf, verify_signature
+    from closegate.reporting import signoffs as signoff_file
+    from closegate.reporting.integrity import Proof, read_record, verify_html, verify_pdf, verify_signature
 
     proofs: list[Proof] = []
     run_id = ""

@@ -28,7 +28,7 @@ _KEY = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 def read_key(path: Path | None) -> Ed25519PrivateKey | None:
     """The Ed25519 private key in PEM file `path` (asking for its password if it is encrypted)."""
-    from reporting.integrity import load_signing_key
+    from closegate.reporting.integrity import load_signing_key
 
     if path is None:
         return None
@@ -43,8 +43,8 @@ def read_key(path: Path | None) -> Ed25519PrivateKey | None:
 
 def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
     from closegate.closure.signoffs import append_signoff, make_signoff
-    from reporting import signoffs as signoff_file
-    from reporting.integrity import read_record
+    from closegate.reporting import signoffs as signoff_file
+    from closegate.reporting.integrity import read_record
 
     try:
         record = read_record(run)

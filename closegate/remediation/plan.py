@@ -27,7 +27,7 @@ from closegate.facts import TenantReader
 from closegate.models import RunRecord, Status, Step, iso, jsonable, parse_time
 from closegate.remediation.actions import ActionSpec, Kind, Reversibility, Scope, Target
 
-from checks._closing_admin import closing_admin, human_global_admin_ids
+from closegate.checks._closing_admin import closing_admin, human_global_admin_ids
 
 __all__ = ["PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from checks.backup_taken import backup_taken
+from closegate.checks.backup_taken import backup_taken
 from closegate.auth import MsalTokenProvider
 from closegate.backup import export_backup, record_content_attestation, sign_manifest
 from closegate.config import load_settings

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from closegate.models import Status
 
-from checks.backup_taken import backup_taken
+from closegate.checks.backup_taken import backup_taken
 from tests.fakes import NOW, BackedUpTenant, FakeTenant, run_check
 
 

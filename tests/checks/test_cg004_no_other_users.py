@@ -5,7 +5,7 @@ from dataclasses import replace
 from closegate.errors import TransportError
 from closegate.models import Status
 
-from checks.no_other_users import no_other_users
+from closegate.checks.no_other_users import no_other_users
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()

@@ -6,7 +6,7 @@ from datetime import timedelta
 from closegate.errors import PermissionDenied
 from closegate.models import Status
 
-from checks.directory_sync_disabled import directory_sync_disabled
+from closegate.checks.directory_sync_disabled import directory_sync_disabled
 from tests.fakes import ADMIN, NOW, FakeTenant, run_check, user
 
 READY = FakeTenant.ready()

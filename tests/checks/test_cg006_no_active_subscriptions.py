@@ -7,7 +7,7 @@ from closegate.errors import MalformedResponse
 from closegate.facts import CompanySubscription, SubscribedSku
 from closegate.models import Status
 
-from checks.no_active_subscriptions import no_active_subscriptions
+from closegate.checks.no_active_subscriptions import no_active_subscriptions
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -7,7 +7,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import CompanySubscription
 from closegate.models import Status
 
-from checks.no_disabled_subscriptions import no_disabled_subscriptions
+from closegate.checks.no_disabled_subscriptions import no_disabled_subscriptions
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

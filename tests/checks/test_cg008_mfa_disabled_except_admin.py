@@ -8,7 +8,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import ConditionalAccessPolicy, PerUserMfa, SecurityDefaults
 from closegate.models import Status
 
-from checks.mfa_disabled_except_admin import mfa_disabled_except_admin
+from closegate.checks.mfa_disabled_except_admin import mfa_disabled_except_admin
 from tests.fakes import ADMIN, FakeTenant, run_check, user
 
 READY = FakeTenant.ready()

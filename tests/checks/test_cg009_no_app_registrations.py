@@ -6,7 +6,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import Application
 from closegate.models import Status
 
-from checks.no_app_registrations import no_app_registrations
+from closegate.checks.no_app_registrations import no_app_registrations
 from tests.fakes import APP_ID, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -6,7 +6,7 @@ from closegate.errors import Throttled
 from closegate.facts import ServicePrincipal
 from closegate.models import Status
 
-from checks.no_deletable_service_principals import no_deletable_service_principals
+from closegate.checks.no_deletable_service_principals import no_deletable_service_principals
 from tests.fakes import APP_ID, FakeTenant, run_check
 
 READY = FakeTenant.ready()

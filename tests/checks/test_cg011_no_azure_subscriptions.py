@@ -7,7 +7,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import AzureSubscription
 from closegate.models import Status
 
-from checks.no_azure_subscriptions import no_azure_subscriptions
+from closegate.checks.no_azure_subscriptions import no_azure_subscriptions
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

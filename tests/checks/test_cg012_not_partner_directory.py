@@ -5,7 +5,7 @@ from dataclasses import replace
 from closegate.errors import TransportError
 from closegate.models import Status
 
-from checks.not_partner_directory import not_partner_directory
+from closegate.checks.not_partner_directory import not_partner_directory
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

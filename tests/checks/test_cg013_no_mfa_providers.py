@@ -7,7 +7,7 @@ from closegate.attestations import Attestation
 from closegate.errors import TransportError
 from closegate.models import Status
 
-from checks.no_mfa_providers import no_mfa_providers
+from closegate.checks.no_mfa_providers import no_mfa_providers
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

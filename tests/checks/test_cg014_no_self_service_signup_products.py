@@ -7,7 +7,7 @@ from closegate.attestations import Attestation
 from closegate.errors import TransportError
 from closegate.models import Status
 
-from checks.no_self_service_signup_products import no_self_service_signup_products
+from closegate.checks.no_self_service_signup_products import no_self_service_signup_products
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -7,7 +7,7 @@ from closegate.attestations import Attestation
 from closegate.errors import TransportError
 from closegate.models import Status
 
-from checks.invoices_paid import invoices_paid
+from closegate.checks.invoices_paid import invoices_paid
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

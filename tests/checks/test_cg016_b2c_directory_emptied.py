@@ -6,7 +6,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import Application, B2CInventory
 from closegate.models import Status
 
-from checks.b2c_directory_emptied import b2c_directory_emptied
+from closegate.checks.b2c_directory_emptied import b2c_directory_emptied
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -6,7 +6,7 @@ from closegate.errors import PermissionDenied
 from closegate.facts import DeletedItem
 from closegate.models import Status
 
-from checks.recycle_bin_empty import recycle_bin_empty
+from closegate.checks.recycle_bin_empty import recycle_bin_empty
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from closegate.models import Status
 
-from checks.usage_report_names_visible import usage_report_names_visible
+from closegate.checks.usage_report_names_visible import usage_report_names_visible
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

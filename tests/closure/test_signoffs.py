@@ -17,8 +17,8 @@ from closegate.commands.audit import write_run
 from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
-from reporting import signoffs as signoff_file
-from reporting.signoffs import Verification
+from closegate.reporting import signoffs as signoff_file
+from closegate.reporting.signoffs import Verification
 from tests.fakes import NOW, BackedUpTenant
 
 FULL = catalog(plugins=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.pdf import RefusingFetcher, render_pdf
+from closegate.reporting.pdf import RefusingFetcher, render_pdf
 from tests.reporting import runs
 
 

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 import pytest
 
 from closegate.models import RunRecord
-from reporting.html import render_html
-from reporting.view import safe_link
+from closegate.reporting.html import render_html
+from closegate.reporting.view import safe_link
 from tests.reporting import runs
 
 

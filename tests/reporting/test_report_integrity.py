@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from closegate.errors import ConfigError, IntegrityError
-from reporting import SIGNATURE_FILE, render
-from reporting.integrity import read_record, verify_html, verify_pdf, verify_signature
-from reporting.signoffs import SignOff, Verification, for_run, load
+from closegate.reporting import SIGNATURE_FILE, render
+from closegate.reporting.integrity import read_record, verify_html, verify_pdf, verify_signature
+from closegate.reporting.signoffs import SignOff, Verification, for_run, load
 from tests.reporting import runs
 
 

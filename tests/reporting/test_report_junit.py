@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reporting.junit import render_junit
+from closegate.reporting.junit import render_junit
 from tests.reporting import runs
 
 

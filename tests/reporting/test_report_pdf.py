@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from reporting.pdf import RefusingFetcher, html_to_pdf
+from closegate.reporting.pdf import RefusingFetcher, html_to_pdf
 from tests.reporting import runs
 
 # PDF points: A4 is 595.28 x 841.89, US Letter 612 x 792.
@@ -44,7 +44,7 @@ def test_pdf_ends_with_a_signoff_page(demo_pdfs: dict[str, bytes]) -> None:
 
 def test_pdf_metadata_names_the_run() -> None:
     record = runs.ready()
-    from reporting.pdf import render_pdf
+    from closegate.reporting.pdf import render_pdf
 
     metadata = PdfReader(io.BytesIO(render_pdf(record))).metadata
     assert metadata is not None
