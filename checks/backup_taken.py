@@ -16,7 +16,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from closegate.errors import ConfigError
-from closegate.facts import Backup, BackupReader, ContentAttestation, TenantReader, UsageRow
+from closegate.facts import (
+    Backup,
+    BackupReader,
+    ContentAttestation,
+    TenantReader,
+    UsageRow,
+)
 from closegate.models import Outcome, Severity, Step, bounded, failed, passed
 from closegate.registry import check
 

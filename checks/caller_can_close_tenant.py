@@ -12,11 +12,10 @@ passes when that person exists. Fixed by assigning the role in the portal or nam
 
 from __future__ import annotations
 
+from closegate.closing_admin import closing_admin
 from closegate.facts import BILLING_ADMINISTRATOR, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["caller_can_close_tenant"]
 

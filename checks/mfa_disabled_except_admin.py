@@ -10,12 +10,11 @@ are shown, not counted. Fixed by `disable_per_user_mfa`, `disable_security_defau
 
 from __future__ import annotations
 
+from closegate.closing_admin import closing_admin
 from closegate.facts import TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["mfa_disabled_except_admin"]
 

@@ -10,12 +10,11 @@ Administrator leaves no closing administrator, and the check fails saying so. Fi
 
 from __future__ import annotations
 
+from closegate.closing_admin import closing_admin
 from closegate.facts import GLOBAL_ADMINISTRATOR, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["no_other_users"]
 

@@ -12,12 +12,11 @@ counted. Fixed by deleting the other holders (`delete_users`) or removing their 
 
 from __future__ import annotations
 
+from closegate.closing_admin import closing_admin
 from closegate.facts import GLOBAL_ADMINISTRATOR, RoleAssignment, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["single_global_admin"]
 

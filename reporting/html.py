@@ -14,8 +14,8 @@ from importlib import resources
 import jinja2
 
 from closegate import __version__
+from closegate.closure.signoffs import SignOff
 from closegate.models import RunRecord
-from closegate.reporting.signoffs import SignOff
 from closegate.reporting.view import ReportView, build
 
 __all__ = ["GENERATOR", "SIGNOFFS_BEGIN", "SIGNOFFS_END", "environment", "render_html", "render_view"]

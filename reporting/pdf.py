@@ -14,9 +14,9 @@ from typing import Any
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from closegate.closure.signoffs import SignOff
 from closegate.models import RunRecord
 from closegate.reporting.html import GENERATOR, render_view
-from closegate.reporting.signoffs import SignOff
 from closegate.reporting.view import PAGE_SIZES, build
 
 __all__ = ["RefusingFetcher", "html_to_pdf", "render_pdf"]

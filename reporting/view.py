@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from closegate.closure.signoffs import SignOff, Verification
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
-from closegate.reporting.signoffs import SignOff, Verification
 from closegate.reporting.text import MISSING, clip, display, visible
 
 __all__ = [

@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from graph.helpers import StaticTokens, settings_for
+from graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 from closegate import facts
 from closegate.auth import MsalTokenProvider
@@ -18,8 +20,6 @@ from closegate.config import load_settings
 from closegate.errors import MalformedResponse, PermissionDenied
 from closegate.graph import connect
 from closegate.tenant import Tenant
-from graph.helpers import StaticTokens, settings_for
-from graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 
 @pytest.fixture

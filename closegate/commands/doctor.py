@@ -16,11 +16,10 @@ import click
 
 from closegate import facts
 from closegate import permissions as perms
-from closegate.auth import MsalTokenProvider
 from closegate.commands._common import fail
-from closegate.config import Settings, load_settings
+from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
-from closegate.graph import connect
+from closegate.session import open_session
 from closegate.tenant import Tenant
 
 __all__ = ["Diagnosis", "diagnose", "register"]
@@ -162,16 +161,11 @@ def register(group: click.Group) -> None:
         \b
         Exit codes: 0 nothing missing, 2 could not sign in or a permission is missing.
         """
-        if config_path is None and Path("closegate.toml").is_file():
-            config_path = Path("closegate.toml")
         try:
-            settings = load_settings(config_path)
-            tokens = MsalTokenProvider(settings, prompt=lambda p: click.echo(p.message, err=True))
-            clients = connect(settings, tokens, grant_kind="delegated" if tokens.kind == "user" else "application")
-            tenant = Tenant(clients.graph, clients.arm, tokens, workers=min(4, settings.concurrency),
-                            closing_admin_upn=settings.closing_admin_upn)
+            session = open_session(config_path, prompt=lambda p: click.echo(p.message, err=True), sign_in=False)
+            tenant = session.reader()
             tenant.prefetch(["organization", "caller", "azure_subscriptions"])
-            result = diagnose(settings, tenant, tokens.description)
+            result = diagnose(session.settings, tenant, session.tokens.description)
         except ClosegateError as exc:
             fail(exc, "closegate doctor")
         if as_json:

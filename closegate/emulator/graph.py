@@ -29,7 +29,13 @@ from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
 from closegate.emulator.throttle import Limits, Throttle, request_cost
-from closegate.emulator.wire import Principal, Request, Response, graph_error, new_request_id
+from closegate.emulator.wire import (
+    Principal,
+    Request,
+    Response,
+    graph_error,
+    new_request_id,
+)
 
 __all__ = ["DOWNLOAD_PREFIX", "GraphService", "Limits", "ROUTES", "Route"]
 

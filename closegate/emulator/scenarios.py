@@ -31,7 +31,12 @@ from closegate.emulator.records import (
     SubscriptionRecord,
     UserRecord,
 )
-from closegate.emulator.state import Organization, StateError, TenantState, assignment_id
+from closegate.emulator.state import (
+    Organization,
+    StateError,
+    TenantState,
+    assignment_id,
+)
 
 __all__ = ["BUILT_IN", "ScenarioBuilder", "build_state", "load_scenario"]
 

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from closegate import __version__
+from closegate.closing_admin import closing_admin, human_global_admin_ids
 from closegate.errors import ClosegateError, ConfigError, IntegrityError
 from closegate.facts import TenantReader
+from closegate.files import write_atomic
 from closegate.models import RunRecord, Status, Step, iso, jsonable, parse_time
 from closegate.remediation.actions import ActionSpec, Kind, Reversibility, Scope, Target
-
-from closegate.checks._closing_admin import closing_admin, human_global_admin_ids
 
 __all__ = ["PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
 
@@ -143,15 +141,7 @@ def load_plan(path: Path) -> Plan:
 
 def write_plan(plan: Plan, out_dir: Path) -> Path:
     """DIR/plan.json, written atomically so an approver never reads half a plan."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".plan.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(plan.dumps())
-        handle.flush()
-        os.fsync(handle.fileno())
-    path = out_dir / "plan.json"
-    os.replace(tmp, path)
-    return path
+    return write_atomic(out_dir / "plan.json", plan.dumps())
 
 
 def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) -> Scope:

@@ -4,11 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from closegate.checks.caller_can_close_tenant import caller_can_close_tenant
 from closegate.errors import PermissionDenied
 from closegate.facts import BILLING_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
 from closegate.models import Status
-
-from closegate.checks.caller_can_close_tenant import caller_can_close_tenant
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()

@@ -3,9 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from closegate.models import Status
-
 from closegate.checks.backup_taken import backup_taken
+from closegate.models import Status
 from tests.fakes import NOW, BackedUpTenant, FakeTenant, run_check
 
 

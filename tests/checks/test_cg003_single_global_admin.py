@@ -4,11 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from closegate.checks.single_global_admin import single_global_admin
 from closegate.errors import Throttled
 from closegate.facts import Caller
 from closegate.models import Status
-
-from closegate.checks.single_global_admin import single_global_admin
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()

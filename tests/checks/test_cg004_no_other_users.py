@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.no_other_users import no_other_users
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.no_other_users import no_other_users
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()

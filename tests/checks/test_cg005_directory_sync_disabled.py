@@ -3,10 +3,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from closegate.checks.directory_sync_disabled import directory_sync_disabled
 from closegate.errors import PermissionDenied
 from closegate.models import Status
-
-from closegate.checks.directory_sync_disabled import directory_sync_disabled
 from tests.fakes import ADMIN, NOW, FakeTenant, run_check, user
 
 READY = FakeTenant.ready()

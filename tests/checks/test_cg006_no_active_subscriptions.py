@@ -3,11 +3,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from closegate.checks.no_active_subscriptions import no_active_subscriptions
 from closegate.errors import MalformedResponse
 from closegate.facts import CompanySubscription, SubscribedSku
 from closegate.models import Status
-
-from closegate.checks.no_active_subscriptions import no_active_subscriptions
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -4,11 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from closegate.checks.mfa_disabled_except_admin import mfa_disabled_except_admin
 from closegate.errors import PermissionDenied
 from closegate.facts import ConditionalAccessPolicy, PerUserMfa, SecurityDefaults
 from closegate.models import Status
-
-from closegate.checks.mfa_disabled_except_admin import mfa_disabled_except_admin
 from tests.fakes import ADMIN, FakeTenant, run_check, user
 
 READY = FakeTenant.ready()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.no_app_registrations import no_app_registrations
 from closegate.errors import PermissionDenied
 from closegate.facts import Application
 from closegate.models import Status
-
-from closegate.checks.no_app_registrations import no_app_registrations
 from tests.fakes import APP_ID, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.no_deletable_service_principals import no_deletable_service_principals
 from closegate.errors import Throttled
 from closegate.facts import ServicePrincipal
 from closegate.models import Status
-
-from closegate.checks.no_deletable_service_principals import no_deletable_service_principals
 from tests.fakes import APP_ID, FakeTenant, run_check
 
 READY = FakeTenant.ready()

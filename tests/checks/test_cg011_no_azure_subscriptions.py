@@ -3,11 +3,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from closegate.checks.no_azure_subscriptions import no_azure_subscriptions
 from closegate.errors import PermissionDenied
 from closegate.facts import AzureSubscription
 from closegate.models import Status
-
-from closegate.checks.no_azure_subscriptions import no_azure_subscriptions
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.not_partner_directory import not_partner_directory
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.not_partner_directory import not_partner_directory
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

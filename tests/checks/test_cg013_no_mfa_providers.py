@@ -4,10 +4,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from closegate.attestations import Attestation
+from closegate.checks.no_mfa_providers import no_mfa_providers
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.no_mfa_providers import no_mfa_providers
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -4,10 +4,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from closegate.attestations import Attestation
+from closegate.checks.invoices_paid import invoices_paid
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.invoices_paid import invoices_paid
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

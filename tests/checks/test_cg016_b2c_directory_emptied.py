@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.b2c_directory_emptied import b2c_directory_emptied
 from closegate.errors import PermissionDenied
 from closegate.facts import Application, B2CInventory
 from closegate.models import Status
-
-from closegate.checks.b2c_directory_emptied import b2c_directory_emptied
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from closegate.checks.recycle_bin_empty import recycle_bin_empty
 from closegate.errors import PermissionDenied
 from closegate.facts import DeletedItem
 from closegate.models import Status
-
-from closegate.checks.recycle_bin_empty import recycle_bin_empty
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from closegate.models import Status
-
 from closegate.checks.usage_report_names_visible import usage_report_names_visible
+from closegate.models import Status
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()

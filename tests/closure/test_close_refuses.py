@@ -16,7 +16,7 @@ import pytest
 from closegate.closure.signoffs import append_signoff, make_signoff
 from closegate.emulator import Emulator
 from closegate.errors import Throttled
-from closegate.reporting.integrity import read_record
+from closegate.records import read_record
 from tests.closure.conftest import ReadyTenant, cli
 
 
