@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from closegate.facts import TenantReader
+from closegate.facts import APPLICATIONS, CALLER, DELETED, ORGANIZATION, SERVICE_PRINCIPALS, USERS, TenantReader
 from closegate.files import write_atomic
 from closegate.graph import GraphClient
 from closegate.models import RunRecord, Step
@@ -147,12 +147,12 @@ class PortalHandoffCloser:
 
     def close(self, context: ClosureContext) -> FinalStep:
         reader = context.reader()
-        org = reader.organization()
+        org = reader.read(ORGANIZATION)
         scope = resolve_scope(reader)
         specs = {s.id: s for s in action_catalog()}
         purge, disable = specs["purge_recycle_bin"], specs["disable_undeletable_service_principals"]
         recycled = tuple(Target(d.id, d.user_principal_name or d.display_name, {"display_name": d.display_name})
-                         for kind in _RECYCLED_KINDS for d in reader.deleted_items(kind) if not scope.protects(d.id))
+                         for kind in _RECYCLED_KINDS for d in reader.read(DELETED[kind]) if not scope.protects(d.id))
         items = tuple(i for i in (_item(context.record, purge, recycled),
                                   _item(context.record, disable, tuple(disable(reader, scope)))) if i.targets)
         cleanup = Plan(org.id, org.primary_domain, context.record.run_id, context.now, _PLAN_MAX_AGE_MINUTES, scope, items)
@@ -180,7 +180,7 @@ class PortalHandoffCloser:
                                f"closegate could not delete its own registration {label}: delete it first")
         for plan, name in zip(plans, PLAN_FILES):
             write_atomic(context.out_dir / name, plan.dumps())
-        admin = next((u.user_principal_name for u in reader.users() if u.id == scope.closing_admin_id), "")
+        admin = next((u.user_principal_name for u in reader.read(USERS) if u.id == scope.closing_admin_id), "")
         return FinalStep(
             closer=self.name, actions=tuple(summaries), journal=str(journal_path),
             journal_head=verify(journal_path).last_hash, plan_hashes=tuple(p.plan_hash for p in plans),
@@ -200,9 +200,9 @@ class PortalHandoffCloser:
         Deleting the application also removes its service principal in its home tenant; a registration
         from another tenant has only its service principal here.
         """
-        caller = reader.caller()
-        apps = [a for a in reader.applications() if a.app_id == caller.app_id]
-        sps = [sp for sp in reader.service_principals() if sp.app_id == caller.app_id]
+        caller = reader.read(CALLER)
+        apps = [a for a in reader.read(APPLICATIONS) if a.app_id == caller.app_id]
+        sps = [sp for sp in reader.read(SERVICE_PRINCIPALS) if sp.app_id == caller.app_id]
         own_ids = {a.id for a in apps} | {sp.id for sp in sps}
         release_scope = Scope(scope.closing_admin_id, caller.object_id, caller.app_id,
                               scope.protected_ids - own_ids, "closegate's own registration is released last")

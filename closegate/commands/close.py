@@ -25,6 +25,7 @@ from rich.table import Table
 
 from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
 from closegate.errors import ClosegateError
+from closegate.facts import ORGANIZATION
 
 if TYPE_CHECKING:
     from closegate.closure.certificate import GoCertificate
@@ -147,7 +148,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
 
     session = open_session(config)
     settings = session.settings
-    org = session.reader().organization()  # re-read now: the run must be of the tenant signed in to
+    org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
     requirement = SignoffRequirement(signoff_file.load(out), settings.signoff_required)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)

@@ -19,6 +19,7 @@ from closegate import permissions as perms
 from closegate.commands._common import fail
 from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
+from closegate.facts import AZURE_SUBSCRIPTIONS, CALLER, ORGANIZATION
 from closegate.session import open_session
 from closegate.tenant import Tenant
 
@@ -75,8 +76,8 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
              needed: Callable[[str], tuple[perms.PermissionNeed, ...]] | None = None) -> Diagnosis:
     """Everything doctor reports; `needed` defaults to what the checks and actions declare."""
     needed = needed or perms.needed
-    org = tenant.organization()
-    caller = tenant.caller()
+    org = tenant.read(ORGANIZATION)
+    caller = tenant.read(CALLER)
     arm_access, arm_note = _arm_access(tenant)
     granted = set(caller.permissions) | ({perms.ARM_ACCESS} if arm_access else set())
     needs = []
@@ -101,7 +102,7 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
 def _arm_access(tenant: Tenant) -> tuple[bool | None, str]:
     # ARM access is Azure RBAC at a scope, not a token claim: try the read the checks will make.
     try:
-        subs = tenant.azure_subscriptions()
+        subs = tenant.read(AZURE_SUBSCRIPTIONS)
     except PermissionDenied as exc:
         return False, exc.cause
     except ClosegateError as exc:
@@ -164,7 +165,7 @@ def register(group: click.Group) -> None:
         try:
             session = open_session(config_path, prompt=lambda p: click.echo(p.message, err=True), sign_in=False)
             tenant = session.reader()
-            tenant.prefetch(["organization", "caller", "azure_subscriptions"])
+            tenant.prefetch([ORGANIZATION, CALLER, AZURE_SUBSCRIPTIONS])
             result = diagnose(session.settings, tenant, session.tokens.description)
         except ClosegateError as exc:
             fail(exc, "closegate doctor")

@@ -27,6 +27,7 @@ from rich.table import Table
 from closegate.commands._common import fail
 from closegate.commands.audit import DEFAULT_OUT, write_run
 from closegate.errors import ClosegateError, IntegrityError
+from closegate.facts import CALLER
 from closegate.models import iso
 from closegate.remediation.actions import Kind, Reversibility
 from closegate.remediation.executor import ExecutionOptions, ItemReport
@@ -163,7 +164,7 @@ def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | No
             return
         session = open_session(config)
         plan = load_plan(plan_path)
-        preflight(plan, session.reader().caller(), step, purge)
+        preflight(plan, session.reader().read(CALLER), step, purge)
         if confirm is None:
             confirm = click.prompt(f"Type the primary domain of the tenant to change ({plan.primary_domain})",
                                    err=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from closegate import permissions as perms
 from closegate.errors import ConfigError
-from closegate.facts import Caller, TenantReader
+from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, Caller, TenantReader
 from closegate.models import RunRecord
 from closegate.remediation.actions import Kind, Scope, action_catalog
 from closegate.remediation.executor import ExecutionOptions, Executor, ItemReport
@@ -82,8 +82,8 @@ def make_plan(record: RunRecord, reader: TenantReader, session: Session, now: da
 def _live_scope(reader: TenantReader, plan: Plan) -> Scope:
     """The plan's protected ids plus whoever is signed in now (a different caller is protected too)."""
     now_scope = resolve_scope(reader) if plan.scope.closing_admin_id is None else None
-    caller = reader.caller()
-    own = {a.id for a in reader.applications() if a.app_id == caller.app_id}
+    caller = reader.read(CALLER)
+    own = {a.id for a in reader.read(APPLICATIONS) if a.app_id == caller.app_id}
     extra = (now_scope.protected_ids if now_scope else frozenset()) | {caller.object_id} | own
     return Scope(plan.scope.closing_admin_id, caller.object_id, caller.app_id,
                  plan.scope.protected_ids | extra)
@@ -91,7 +91,7 @@ def _live_scope(reader: TenantReader, plan: Plan) -> Scope:
 
 def _refusals(plan: Plan, reader: TenantReader, confirm: str | None, now: datetime) -> list[str]:
     reasons = []
-    org = reader.organization()
+    org = reader.read(ORGANIZATION)
     if org.id != plan.tenant_id:
         reasons.append(f"the plan is for tenant {plan.tenant_id}, but closegate is signed in to {org.id}")
     if plan.stale(now):

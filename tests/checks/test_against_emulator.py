@@ -15,7 +15,7 @@ import pytest
 from closegate.attestations import Attestation
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
-from closegate.facts import Backup
+from closegate.facts import ORGANIZATION, Backup
 from closegate.models import RunRecord, Status, Verdict
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
@@ -157,7 +157,7 @@ def test_every_check_is_error_when_graph_keeps_failing(start) -> None:  # type: 
     emu = start(ScenarioBuilder("Fabrikam"))
     session = open_session(emu.config_path, sleep=_no_sleep)
     tenant, stats, tenant_id = session.reader(), session.stats, session.settings.tenant_id
-    tenant.organization()  # the tenant clock is read before the storm
+    tenant.read(ORGANIZATION)  # the tenant clock is read before the storm
     emu.operator.set_faults("503=1")
     record = run(tenant, catalog(), RunSettings(tenant_id=tenant_id, request_stats=stats.snapshot))
     not_error = {r.check_id: r.status for r in record.results if r.status is not Status.ERROR}

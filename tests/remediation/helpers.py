@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from closegate.config import load_settings
-from closegate.facts import Backup, ContentAttestation
+from closegate.facts import GROUPS, ORGANIZATION, USERS, Backup, ContentAttestation
 from closegate.session import Session, open_session
 from closegate.tenant import Tenant
 
@@ -21,13 +21,13 @@ __all__ = ["BackedUpTenant", "session_for"]
 class BackedUpTenant(Tenant):
     """A verified backup holding every user and group, taken now, with all content attested."""
 
-    def latest_backup(self) -> Backup | None:
+    def _backup(self) -> Backup | None:
         now = self.now()
-        users = frozenset(u.id for u in self.users())
-        groups = frozenset(g.id for g in self.groups())
+        users = frozenset(u.id for u in self.read(USERS))
+        groups = frozenset(g.id for g in self.read(GROUPS))
         content = ContentAttestation(scope="", tool="test", location="test-backup", taken=now, by="tests")
         return Backup(taken=now, location="test-backup", items=len(users) + len(groups), bytes=1, verified=True,
-                      max_age=timedelta(days=7), tenant_id=self.organization().id, user_ids=users,
+                      max_age=timedelta(days=7), tenant_id=self.read(ORGANIZATION).id, user_ids=users,
                       group_ids=groups, content_attestations=(content,))
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from closegate.emulator.builder import ScenarioBuilder
-from closegate.facts import GLOBAL_ADMINISTRATOR
+from closegate.facts import CALLER, GLOBAL_ADMINISTRATOR
 from closegate.remediation.executor import ExecutionOptions
 from closegate.remediation.workflow import apply_plan
 
@@ -42,7 +42,7 @@ def test_closing_admin_and_caller_are_never_touched(planned, case) -> None:  # n
     p = planned(builder, name_admin=name_the_admin)
     state = p.emu.state
     admin = state.user_record(builder.admin_upn)
-    caller = p.session.reader().caller()
+    caller = p.session.reader().read(CALLER)
     touched = {x for i in p.plan.items for t in i.targets for x in (t.object_id, t.principal_id)}
     assert admin.id not in touched and caller.object_id not in touched
     before_mfa = admin.per_user_mfa
