@@ -25,6 +25,7 @@ from closegate.emulator import graph_tenant as tenant
 from closegate.emulator import graph_users as users
 from closegate.emulator.batch import run_batch
 from closegate.emulator.graph_common import Ctx
+from closegate.emulator.graph_records import ROUTE_SPECS
 from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
@@ -197,7 +198,7 @@ ROUTES: tuple[Route, ...] = (
     _r("DELETE", rf"trustFramework/policies/{KEY}", b2c.delete_b2c_item, TF_POLICY_W, versions=BETA),
     _r("GET", r"trustFramework/keySets", b2c.list_b2c, TF_KEYS_R, versions=BETA),
     _r("DELETE", rf"trustFramework/keySets/{KEY}", b2c.delete_b2c_item, TF_KEYS_W, versions=BETA),
-)
+) + tuple(_r(method, path, handler, perms, **kw) for method, path, handler, perms, kw in ROUTE_SPECS)
 
 DENIED = "Insufficient privileges to complete the operation."
 
