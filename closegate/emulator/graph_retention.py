@@ -73,13 +73,13 @@ EVENT = EntityShape(NS + "retentionEvent", {
 })
 
 
-def _expand(ctx: Ctx, type_name: str) -> bool:
-    """Only retentionEventType can be expanded here (the pages' "Optional query parameters")."""
-    unknown = [e for e in ctx.query.expand if e != "retentionEventType"]
+def _expand(ctx: Ctx, type_name: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    """The expansions the pages' "Optional query parameters" name; any other is Graph's 400."""
+    unknown = [e for e in ctx.query.expand if e not in allowed]
     if unknown:
         raise GraphFault(400, "BadRequest", "Parsing OData Select and Expand failed: Could not find a "
                          f"property named '{unknown[0]}' on type '{type_name}'.")
-    return bool(ctx.query.expand)
+    return frozenset(ctx.query.expand)
 
 
 def _event_type(ctx: Ctx, type_id: str | None) -> dict[str, Any] | None:
@@ -92,11 +92,17 @@ def list_labels(ctx: Ctx) -> Response:
     if ctx.principal.kind != "user":
         raise GraphFault(403, "Authorization_RequestDenied", "Application permissions are not supported "
                          "for retention labels.")
-    expand = _expand(ctx, LABEL.type_name)
+    # security-labelsroot-list-retentionlabel: $expand=retentionEventType or descriptors (the file
+    # plan descriptors, which no scenario sets: expanded, they are null)
+    expand = _expand(ctx, LABEL.type_name, ("retentionEventType", "descriptors"))
 
     def build(label: RetentionLabelRecord, select: tuple[str, ...] | None) -> dict[str, Any]:
         body = LABEL.build(label, select)
-        return {**body, "retentionEventType": _event_type(ctx, label.event_type_id)} if expand else body
+        if "retentionEventType" in expand:
+            body["retentionEventType"] = _event_type(ctx, label.event_type_id)
+        if "descriptors" in expand:
+            body["descriptors"] = None
+        return body
 
     return collection(ctx, name="retentionLabels", rows=ctx.state.records.retention_labels, keep=lambda r: True,
                       build=build, shape=LABEL, context="security/labels/retentionLabels")
@@ -109,7 +115,7 @@ def list_event_types(ctx: Ctx) -> Response:
 
 
 def list_events(ctx: Ctx) -> Response:
-    expand = _expand(ctx, EVENT.type_name)
+    expand = _expand(ctx, EVENT.type_name, ("retentionEventType",))
 
     def build(event: Any, select: tuple[str, ...] | None) -> dict[str, Any]:
         body = EVENT.build(event, select)
