@@ -213,3 +213,18 @@ class RecordsData:
     sign_ins: list[SignInRecord] = field(default_factory=list)  # oldest first
     mailbox_purposes: dict[str, str] = field(default_factory=dict)  # user id -> userPurpose
     mto: MtoRecord | None = None
+
+    def release_hold(self, hold_id: str) -> HoldPolicyRecord:
+        """What a legal team does in the Purview portal: turn a legal hold off, freeing its sources.
+
+        closegate never releases a hold itself; tests and the demo use this through the operator
+        surface to play the legal team.
+        """
+        for case in self.cases:
+            for hold in case.holds:
+                if hold.id == hold_id:
+                    hold.is_enabled = False
+                    for source in (*hold.user_sources, *hold.site_sources):
+                        source.hold_status = "notApplied"
+                    return hold
+        raise LookupError(f"no legal hold {hold_id!r}")
