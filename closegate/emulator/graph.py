@@ -110,6 +110,7 @@ class Route:
     delegated_only: bool = False
     delegated_roles: frozenset[str] = frozenset()
     conditional_access: bool = False
+    max_page_size: int | None = None  # where the endpoint documents its own $top ceiling
 
 
 def _r(method: str, path: str, handler: Handler, perms: tuple[str, ...], **kw: object) -> Route:
@@ -253,7 +254,7 @@ class GraphService:
             raise GraphFault(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
         if route.delegated_roles and principal.kind == "user" and not principal.wids & route.delegated_roles:
             raise GraphFault(403, "Authorization_RequestDenied", DENIED)
-        query = parse_query(req.raw_query, self.limits.max_page_size)
+        query = parse_query(req.raw_query, route.max_page_size or self.limits.max_page_size)
         cost = request_cost(req.method, resource, select=query.select is not None,
                             expand=bool(query.expand), top=query.top)
         with self.state.lock:

@@ -181,5 +181,6 @@ def record_key_read(ctx: Ctx, key: BitLockerKeyRecord) -> None:
 ROUTES: tuple[tuple[str, str, Any, tuple[str, ...], dict[str, Any]], ...] = (
     ("GET", "auditLogs/directoryAudits", list_audits, AUDIT_R, {"delegated_roles": REPORT_ROLES}),
     ("GET", r"auditLogs/directoryAudits/([^/()]+)", get_audit, AUDIT_R, {"delegated_roles": REPORT_ROLES}),
-    ("GET", "auditLogs/signIns", list_sign_ins, AUDIT_R, {"delegated_roles": REPORT_ROLES}),
+    ("GET", "auditLogs/signIns", list_sign_ins, AUDIT_R,
+     {"delegated_roles": REPORT_ROLES, "max_page_size": SIGN_IN_PAGE}),
 )

@@ -100,8 +100,11 @@ def test_sign_ins_go_back_30_days_newest_first_a_page_of_1000(demo):
     for minute in range(1100):
         many.sign_in("admin", f"-{minute // 60 + 1}h")
     big = load_scenario(many)
-    first = body(call(GraphService(big, Limits.off()), app_principal(big.tenant_id, roles=READ), "GET", SIGN_INS))
+    big_svc, big_app = GraphService(big, Limits.off()), app_principal(big.tenant_id, roles=READ)
+    first = body(call(big_svc, big_app, "GET", SIGN_INS))
     assert len(first["value"]) == 1000 and "@odata.nextLink" in first
+    assert call(big_svc, big_app, "GET", f"{SIGN_INS}?$top=1000").status == 200  # above other endpoints' 999
+    assert call(big_svc, big_app, "GET", f"{SIGN_INS}?$top=1001").status == 400
 
 
 def test_sign_ins_filter_by_date_and_user(demo):
