@@ -86,7 +86,8 @@ def test_users_carry_their_license_count(demo, emulator):
     counts = {u.id: u.license_count for u in tenant.read(USERS)}
     with emulator.state.lock:
         expected = {u.id: len(u.licenses) for u in emulator.state.live_users()}
-    assert counts == expected and sum(counts.values()) == 212 + 20 + 3  # the demo SKUs' consumed units
+    # the demo SKUs' consumed units: E3, Business Premium, Power BI, E5 Compliance
+    assert counts == expected and sum(counts.values()) == 212 + 20 + 3 + 3
 
 
 def test_role_assignable_group_members_come_with_user_type_in_one_read(emulator):

@@ -25,6 +25,7 @@ from closegate.emulator import graph_tenant as tenant
 from closegate.emulator import graph_users as users
 from closegate.emulator.batch import run_batch
 from closegate.emulator.graph_common import Ctx
+from closegate.emulator.graph_records import ROUTE_SPECS
 from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
@@ -115,6 +116,7 @@ class Route:
     delegated_only: bool = False
     delegated_roles: frozenset[str] = frozenset()
     conditional_access: bool = False
+    max_page_size: int | None = None  # where the endpoint documents its own $top ceiling
 
 
 def _r(method: str, path: str, handler: Handler, perms: tuple[str, ...], **kw: object) -> Route:
@@ -203,7 +205,7 @@ ROUTES: tuple[Route, ...] = (
     _r("DELETE", rf"trustFramework/policies/{KEY}", b2c.delete_b2c_item, TF_POLICY_W, versions=BETA),
     _r("GET", r"trustFramework/keySets", b2c.list_b2c, TF_KEYS_R, versions=BETA),
     _r("DELETE", rf"trustFramework/keySets/{KEY}", b2c.delete_b2c_item, TF_KEYS_W, versions=BETA),
-)
+) + tuple(_r(method, path, handler, perms, **kw) for method, path, handler, perms, kw in ROUTE_SPECS)
 
 DENIED = "Insufficient privileges to complete the operation."
 
@@ -258,7 +260,7 @@ class GraphService:
             raise GraphFault(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
         if route.delegated_roles and principal.kind == "user" and not principal.wids & route.delegated_roles:
             raise GraphFault(403, "Authorization_RequestDenied", DENIED)
-        query = parse_query(req.raw_query, self.limits.max_page_size)
+        query = parse_query(req.raw_query, route.max_page_size or self.limits.max_page_size)
         cost = request_cost(req.method, resource, select=query.select is not None,
                             expand=bool(query.expand), top=query.top)
         with self.state.lock:

@@ -31,12 +31,8 @@ from closegate.emulator.records import (
     SubscriptionRecord,
     UserRecord,
 )
-from closegate.emulator.state import (
-    Organization,
-    StateError,
-    TenantState,
-    assignment_id,
-)
+from closegate.emulator.scenario_records import Refs, load_records
+from closegate.emulator.state import Organization, StateError, TenantState, assignment_id
 
 __all__ = ["BUILT_IN", "ScenarioBuilder", "build_state", "load_scenario"]
 
@@ -142,6 +138,7 @@ class _Loader:
         self._roles()
         self._commerce()
         self._policies()
+        load_records(spec, s, Refs(oid=self.oid, when=lambda v: _when(v, self.now), now=self.now))
         return s
 
     def _domains(self) -> None:

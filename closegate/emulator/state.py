@@ -29,6 +29,7 @@ from closegate.emulator.records import (
     SubscriptionRecord,
     UserRecord,
 )
+from closegate.emulator.records_compliance import RecordsData
 from closegate.emulator.tenant_rules import Lifecycle, LifecycleRules
 
 __all__ = ["GLOBAL_ADMIN", "Organization", "Refused", "StateError", "TenantState", "UnknownObject"]
@@ -110,6 +111,7 @@ class TenantState:
         self.signup_products: list[str] = []
         self.sites: list[SiteRecord] = []
         self.b2c = B2CData()
+        self.records = RecordsData()  # holds, retention, devices, logs, multitenant organization
         self._ticked_at: datetime | None = None
         self._size_class: tuple[str, float] | None = None
 
