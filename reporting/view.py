@@ -15,12 +15,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
+from closegate.reporting.approvers import Approver, ApproverView, approvers_json, prepared_fields
 from closegate.reporting.signoffs import SignOff, Verification
 from closegate.reporting.text import MISSING, clip, display, visible
 
 __all__ = [
     "DOC_HOSTS",
     "EVIDENCE_ROWS",
+    "LANGUAGE",
     "PAGE_SIZES",
     "CheckView",
     "Fact",
@@ -40,6 +42,7 @@ TEXT_CHARS = 1_000
 HEADER_CHARS = 60  # tenant name in the running page header
 SUBTITLE_CHARS = 200
 PAGE_SIZES: Mapping[str, str] = {"a4": "A4", "letter": "letter"}  # option value -> CSS @page size
+LANGUAGE = "en"  # the report's language (issue 19 adds zh-TW); recorded in the PDF so it renders again the same
 
 # Links are only ever places closegate sends people itself: Microsoft documentation and portals.
 DOC_HOSTS = frozenset({
@@ -183,7 +186,10 @@ class ReportView:
     stats: tuple[Fact, ...]
     endpoints: Table | None
     signoffs: tuple[SignOffView, ...]
-    approver_slots: int
+    approvers: tuple[ApproverView, ...]
+    approvers_json: str  # the approvers as rendered, in the PDF metadata so a verifier can render them again
+    signoffs_shown: int
+    language: str
     check_ids: tuple[str, ...]
 
 
@@ -329,6 +335,11 @@ def _signoff(signoff: SignOff) -> SignOffView:
     )
 
 
+def _approvers(approvers: Sequence[Approver]) -> tuple[ApproverView, ...]:
+    return tuple(ApproverView(n, visible(clip(a.name, 200)), visible(clip(a.role, 200)), field)
+                 for n, (field, a) in enumerate(prepared_fields(approvers).items(), 1))
+
+
 def build(
     record: RunRecord,
     *,
@@ -336,9 +347,13 @@ def build(
     generator: str,
     page_size: str = "a4",
     signoffs: Sequence[SignOff] = (),
-    approver_slots: int = 2,
+    approvers: Sequence[Approver] = (),
 ) -> ReportView:
-    """The whole report's data; `run_id` is passed in because hashing a large record is not free."""
+    """The whole report's data; `run_id` is passed in because hashing a large record is not free.
+
+    `approvers` are the people asked to sign, one box (and one PDF signature field) each; without any,
+    the report leaves approvers.DEFAULT_APPROVERS blank boxes.
+    """
     tenant = record.tenant
     closure = record.earliest_closure
     by_step = {step: [r for r in record.results if r.step is step] for step in Step}
@@ -371,6 +386,7 @@ def build(
         run=tuple(run_facts), caller=_caller(record.caller),
         steps=tuple(_step(step, results) for step, results in by_step.items() if results),
         attestations=attestations, stats=stats, endpoints=endpoints,
-        signoffs=tuple(_signoff(s) for s in signoffs), approver_slots=approver_slots,
+        signoffs=tuple(_signoff(s) for s in signoffs), approvers=_approvers(approvers),
+        approvers_json=approvers_json(approvers), signoffs_shown=len(signoffs), language=LANGUAGE,
         check_ids=tuple(visible(r.check_id) for r in record.results),
     )
