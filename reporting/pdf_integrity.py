@@ -40,14 +40,6 @@ _SIGNING_KEYS = frozenset({"/Producer", "/ModDate"})
 
 
 @dataclass(frozen=True)
-class PdfCheck:
-    ok: bool
-    detail: str
-    byte_exact: bool = False
-    signatures: tuple[SignatureCheck, ...] = ()
-
-
-@dataclass(frozen=True)
 class ReportParameters:
     """The rendering parameters a report's metadata records."""
 
@@ -57,6 +49,15 @@ class ReportParameters:
     approvers: tuple[Approver, ...]
     signoffs_shown: int
     renderer: str
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    ok: bool
+    detail: str  # one line, whether ok or not
+    byte_exact: bool = False  # the first revision is byte for byte this run's rendering
+    signatures: tuple[SignatureCheck, ...] = ()
+    parameters: ReportParameters | None = None  # what the report's metadata records, once read
 
 
 def _metadata(data: bytes) -> dict[str, str]:
@@ -91,7 +92,7 @@ def _page_problem(given: list[str], fresh: list[str]) -> str:
         extra = [n for n, text in enumerate(given, 1) if text not in fresh]
         which = f": page {', '.join(map(str, extra[:5]))} is not the run's" if extra else ": a page appears twice"
         return f"the PDF has {len(given)} pages, the run's report {len(fresh)}{which}"
-    if sorted(given) == sorted(fresh):
+    if sorted(given) == sorted(fresh) and given != fresh:
         moved = [n for n, (a, b) in enumerate(zip(given, fresh), 1) if a != b]
         return f"the pages are out of order: page {moved[0]} is the run's page {fresh.index(given[moved[0] - 1]) + 1}"
     for n, (a, b) in enumerate(zip(given, fresh), 1):
@@ -134,12 +135,13 @@ def _latest_metadata_problem(data: bytes, base: Mapping[str, str]) -> str:
 
 def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Sequence[SignOff] = (), *,
                       anchors: Sequence[x509.Certificate] = (), strict: bool = False,
-                      moment: datetime | None = None) -> PdfCheck:
+                      require_trust: bool = True, moment: datetime | None = None) -> PdfCheck:
     """Is `data` the report of this run, complete and unaltered, with only valid signatures added?
 
     `signoffs` are those recorded beside the run (the report shows a prefix of them); `anchors` are the
     CA certificates a signature must chain to (none: chains are not judged); `strict` refuses a report
-    rendered in another environment instead of comparing its structure."""
+    rendered in another environment instead of comparing its structure; `require_trust=False` leaves
+    an untrusted signer for the caller to judge (each SignatureCheck says whether it is trusted)."""
     from closegate.reporting.pdf import render_pdf, renderer
 
     try:
@@ -177,12 +179,21 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
                 f"per-page text and metadata, not byte for byte")
     latest = _latest_metadata_problem(data, base_meta)
     if latest:
-        return PdfCheck(False, latest, exact)
+        return PdfCheck(False, latest, exact, (), params)
     prepared = {name: a.name for name, a in prepared_fields(params.approvers).items()}
     problem, signatures = check_signatures(revisions, prepared, anchors, moment=moment)
     if problem:
-        return PdfCheck(False, problem, exact, signatures)
+        return PdfCheck(False, problem, exact, signatures, params)
+    untrusted = next((s.untrusted() for s in signatures if s.untrusted()), "")
+    if untrusted and require_trust:
+        return PdfCheck(False, untrusted, exact, signatures, params)
     how = "byte for byte" if exact else "structurally"
-    signed = f", {len(signatures)} valid signature(s)" if signatures else ", unsigned"
+    if not signatures:
+        trust = ""
+    elif not anchors:
+        trust = " (signers not judged: no trust anchors given)"
+    else:
+        trust = " chaining to the trust anchors given" if not untrusted else " (not every signer is trusted)"
+    signed = f", {len(signatures)} valid signature(s){trust}" if signatures else ", unsigned"
     return PdfCheck(True, f"the complete report of run {run_id}, matching its rendering {how}{signed}{note}",
-                    exact, signatures)
+                    exact, signatures, params)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,12 +31,17 @@ from pyhanko_certvalidator import ValidationContext
 
 from closegate.reporting.pades import SIGNATURE_FIELD
 
+# pyHanko logs every path it fails to build with a traceback; the outcome is reported here in one line,
+# so without a handler of the application's own those records go nowhere (not to stderr).
+logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+
 __all__ = ["PdfRevisions", "SignatureCheck", "certificate_fingerprint", "check_signatures", "read_revisions"]
 
 
 @dataclass(frozen=True)
 class SignatureCheck:
-    """One signature revision as validated; `problem` is "" when nothing is wrong with it."""
+    """One signature revision as validated; `problem` is "" when it is intact and allowed where it is.
+    Whether its signer is trusted is `trusted`, judged against the anchors given."""
 
     field: str
     revision: int  # 1-based, as a person counts: the report itself is revision 1
@@ -48,6 +54,13 @@ class SignatureCheck:
     @property
     def ok(self) -> bool:
         return not self.problem
+
+    def untrusted(self) -> str:
+        """The one line saying this signer is not trusted, or "" when it is (or trust was not judged)."""
+        if self.trusted is not False:
+            return ""
+        return (f"the signature in field {self.field!r} by {self.signer} (certificate {self.fingerprint[:16]}) "
+                f"does not chain to a trust anchor given")
 
 
 @dataclass(frozen=True)
@@ -101,41 +114,52 @@ def check_signatures(revisions: PdfRevisions, prepared: Mapping[str, str], ancho
         embedded = {sig.signed_revision: sig for sig in reader.embedded_signatures}
     except (PdfError, ValueError, KeyError) as exc:
         return f"a signature in the PDF cannot be read ({type(exc).__name__})", ()
-    checks: list[SignatureCheck] = []
+    # The shape first (which revisions are signatures, in which fields), so the line names the update
+    # that is not a signature rather than the earlier signature whose modification analysis it spoils.
     for revision in range(1, len(revisions.ends)):
         sig = embedded.get(revision)
-        after = "closegate wrote it" if revision == 1 else "it was signed"
         if sig is None:
-            return (f"revision {revision + 1} of the PDF is not a signature: it was changed after {after}",
-                    tuple(checks))
-        check = _check(sig, revision, prepared, anchors, moment)
+            after = "closegate wrote it" if revision == 1 else "it was signed"
+            return f"revision {revision + 1} of the PDF is not a signature: it was changed after {after}", ()
+        misplaced = _misplaced(sig, revision, prepared)
+        if misplaced:
+            return misplaced, ()
+    if len(data) > revisions.ends[-1]:
+        what = "after the last signature" if len(revisions.ends) > 1 else "after the report was written"
+        return f"{len(data) - revisions.ends[-1]:,} byte(s) were appended to the PDF {what}", ()
+    checks: list[SignatureCheck] = []
+    for revision in range(1, len(revisions.ends)):
+        check = _check(embedded[revision], revision, anchors, moment)
         checks.append(check)
         if check.problem:
             return check.problem, tuple(checks)
-    signed_to = revisions.ends[-1]
-    if len(data) > signed_to:
-        what = "after the last signature" if checks else "after the report was written"
-        return f"{len(data) - signed_to:,} byte(s) were appended to the PDF {what}", tuple(checks)
     return "", tuple(checks)
 
 
-def _check(sig: object, revision: int, prepared: Mapping[str, str], anchors: Sequence[x509.Certificate],
-           moment: datetime | None) -> SignatureCheck:
+def _where(sig: object, revision: int) -> str:
+    subject = sig.signer_cert.subject.human_friendly  # type: ignore[attr-defined]
+    return f"revision {revision + 1} (field {getattr(sig, 'field_name', '')!r}, signed by {subject})"
+
+
+def _misplaced(sig: object, revision: int, prepared: Mapping[str, str]) -> str:
     field = str(getattr(sig, "field_name", ""))
+    if sig.sig_object_type != "/Sig":  # type: ignore[attr-defined]
+        return f"{_where(sig, revision)} is a document timestamp, not closegate's or an approver's signature"
+    if field == SIGNATURE_FIELD and revision != 1:
+        return f"{_where(sig, revision)} fills closegate's own field after the report was already signed"
+    if field != SIGNATURE_FIELD and field not in prepared:
+        return f"{_where(sig, revision)} is in a field the report did not prepare for an approver"
+    return ""
+
+def _check(sig: object, revision: int, anchors: Sequence[x509.Certificate], moment: datetime | None) -> SignatureCheck:
     cert = sig.signer_cert  # type: ignore[attr-defined]
-    subject, fingerprint = cert.subject.human_friendly, certificate_fingerprint(cert.dump())
     claimed = sig.self_reported_timestamp  # type: ignore[attr-defined]
 
     def result(problem: str, trusted: bool | None = None) -> SignatureCheck:
-        return SignatureCheck(field, revision + 1, subject, fingerprint, claimed, trusted, problem)
+        return SignatureCheck(str(getattr(sig, "field_name", "")), revision + 1, cert.subject.human_friendly,
+                              certificate_fingerprint(cert.dump()), claimed, trusted, problem)
 
-    where = f"revision {revision + 1} (field {field!r}, signed by {subject})"
-    if sig.sig_object_type != "/Sig":  # type: ignore[attr-defined]
-        return result(f"{where} is a document timestamp, not closegate's or an approver's signature")
-    if field == SIGNATURE_FIELD and revision != 1:
-        return result(f"{where} fills closegate's own field after the report was already signed")
-    if field != SIGNATURE_FIELD and field not in prepared:
-        return result(f"{where} is in a field the report did not prepare for an approver")
+    where = _where(sig, revision)
     try:
         status = validate_pdf_signature(sig, _context(anchors, moment))  # type: ignore[arg-type]
     except (SignatureValidationError, PdfError, ValueError) as exc:
@@ -148,7 +172,5 @@ def _check(sig: object, revision: int, prepared: Mapping[str, str], anchors: Seq
     if level is None or level > ModificationLevel.FORM_FILLING or status.docmdp_ok is False:
         found = level.name.lower().replace("_", " ") if level is not None else "unknown changes"
         return result(f"after {where}, the PDF was changed beyond filling signature fields ({found})")
-    trusted = bool(status.trusted) if anchors else None
-    if trusted is False:
-        return result(f"{where}: the signer's certificate does not chain to a trust anchor given", trusted)
-    return result("", trusted)
+    # Trust is judged by the caller: an untrusted approval is still an intact revision of the document.
+    return result("", bool(status.trusted) if anchors else None)
