@@ -31,7 +31,7 @@ from closegate.reporting.pdf_signatures import SignatureCheck, check_signatures,
 from closegate.reporting.signoffs import SignOff
 from closegate.reporting.view import PAGE_SIZES
 
-__all__ = ["PdfCheck", "ReportParameters", "compare_structure", "report_parameters", "verify_report_pdf"]
+__all__ = ["PdfCheck", "ReportParameters", "compare_structure", "latest_metadata_problem", "metadata_of", "report_parameters", "verify_report_pdf"]
 
 # Keys that name the environment rather than the report: they differ when the environment does.
 _ENVIRONMENT_KEYS = frozenset({"/Producer", "/Creator", "/closegaterenderer"})
@@ -60,7 +60,7 @@ class PdfCheck:
     parameters: ReportParameters | None = None  # what the report's metadata records, once read
 
 
-def _metadata(data: bytes) -> dict[str, str]:
+def metadata_of(data: bytes) -> dict[str, str]:
     reader = PdfReader(io.BytesIO(data))
     return {str(k): str(v) for k, v in (reader.metadata or {}).items()}
 
@@ -104,7 +104,7 @@ def _page_problem(given: list[str], fresh: list[str]) -> str:
 def compare_structure(given: bytes, fresh: bytes, *, same_environment: bool) -> str:
     """What differs between two renderings, as one line, or "" when pages and metadata agree."""
     ignored = frozenset() if same_environment else _ENVIRONMENT_KEYS
-    mine, theirs = _metadata(given), _metadata(fresh)
+    mine, theirs = metadata_of(given), metadata_of(fresh)
     for key in sorted((mine.keys() | theirs.keys()) - ignored):
         if mine.get(key) != theirs.get(key):
             return (f"metadata {key} was edited: {mine.get(key, '(absent)')[:80]!r} in the PDF, "
@@ -119,7 +119,7 @@ def compare_structure(given: bytes, fresh: bytes, *, same_environment: bool) -> 
     return "its bytes differ from the run's report outside the pages' text and metadata (fonts, forms or structure)"
 
 
-def _latest_metadata_problem(data: bytes, base: Mapping[str, str]) -> str:
+def latest_metadata_problem(data: bytes, base: Mapping[str, str]) -> str:
     """A signing revision may rewrite Producer and ModDate, nothing else a viewer shows as the document's."""
     reader = PdfReader(io.BytesIO(data))
     latest = {str(k): str(v) for k, v in (reader.metadata or {}).items()}
@@ -146,7 +146,7 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
 
     try:
         revisions = read_revisions(data)
-        base_meta = _metadata(revisions.base)
+        base_meta = metadata_of(revisions.base)
     except (ValueError, PyPdfError, KeyError, TypeError, OSError) as exc:
         return PdfCheck(False, f"the PDF cannot be read ({type(exc).__name__}): it was damaged or is not a PDF")
     claimed = base_meta.get("/closegaterunid", "")
@@ -165,7 +165,7 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
     fresh = render_pdf(record, run_id=run_id, signoffs=mine[: params.signoffs_shown], page_size=params.page_size,
                        approvers=params.approvers)
     exact = revisions.base == fresh
-    rendered_here = _metadata(fresh).get("/closegaterenderer", renderer())
+    rendered_here = metadata_of(fresh).get("/closegaterenderer", renderer())
     same_environment = params.renderer == rendered_here
     note = ""
     if not exact:
@@ -177,7 +177,7 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
                                    f"({rendered_here[:160]}): verify it where it was rendered")
         note = (f"; rendered by another environment ({params.renderer[:120]}), so compared by page count, "
                 f"per-page text and metadata, not byte for byte")
-    latest = _latest_metadata_problem(data, base_meta)
+    latest = latest_metadata_problem(data, base_meta)
     if latest:
         return PdfCheck(False, latest, exact, (), params)
     prepared = {name: a.name for name, a in prepared_fields(params.approvers).items()}
