@@ -3,7 +3,9 @@
 Everything a report shows is decided here: which evidence rows fit (the first few, then "and N
 more"; the JSON keeps them all), how a status reads as text and symbol (never colour alone), which
 links may be links (only Microsoft hosts closegate itself points to), and how a tenant string is made
-safe to display (`reporting.text`). Templates receive a `ReportView` and nothing else.
+safe to display (`reporting.text`). Templates receive a `ReportView` and nothing else. Evidence and
+statistics are shown in the order of the run record's canonical JSON (keys sorted), so the report
+rendered from the record in memory is byte for byte the one `closegate verify` renders from run.json.
 """
 
 from __future__ import annotations
@@ -218,7 +220,7 @@ def _table(key: str, items: Sequence[Mapping[str, Any]]) -> Table:
     shown = items[:EVIDENCE_ROWS]
     columns: list[str] = []
     for row in shown:
-        columns.extend(k for k in row if k not in columns)
+        columns.extend(k for k in sorted(row) if k not in columns)
     columns = columns[:EVIDENCE_COLUMNS]
     rows = tuple(tuple(display(row.get(c), CELL_CHARS) for c in columns) for row in shown)
     return Table(_label(key), tuple(_label(c) for c in columns), rows, len(items) - len(shown))
@@ -227,7 +229,7 @@ def _table(key: str, items: Sequence[Mapping[str, Any]]) -> Table:
 def _evidence(evidence: Mapping[str, Any], skip: frozenset[str]) -> tuple[tuple[Fact, ...], tuple[Table, ...]]:
     facts: list[Fact] = []
     tables: list[Table] = []
-    for key, value in evidence.items():
+    for key, value in sorted(evidence.items()):
         if key in skip:
             continue
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value[:EVIDENCE_ROWS]):
@@ -313,14 +315,14 @@ def _stats(stats: Mapping[str, Any]) -> tuple[tuple[Fact, ...], Table | None]:
     facts: list[Fact] = []
     totals = stats.get("totals")
     if isinstance(totals, Mapping):
-        facts.extend(Fact(_STAT_LABELS.get(k, _label(k)), display(v)) for k, v in totals.items())
-    for key, value in stats.items():
+        facts.extend(Fact(_STAT_LABELS.get(k, _label(k)), display(v)) for k, v in sorted(totals.items()))
+    for key, value in sorted(stats.items()):
         if key not in ("totals", "endpoints"):
             facts.append(Fact(_label(key), display(value, CELL_CHARS)))
     endpoints = stats.get("endpoints")
     if not isinstance(endpoints, Mapping) or not endpoints:
         return tuple(facts), None
-    busiest = sorted(endpoints.items(), key=lambda kv: -_count(kv[1], "requests"))
+    busiest = sorted(endpoints.items(), key=lambda kv: (-_count(kv[1], "requests"), kv[0]))
     rows = [{"endpoint": name, **{c: counts.get(c) for c in _ENDPOINT_COLUMNS}}
             for name, counts in busiest if isinstance(counts, Mapping)]
     return tuple(facts), _table("endpoints", rows)
