@@ -17,18 +17,25 @@ PAdES tool does, and what the tests and the demo use to stand in for Acrobat.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 
 from closegate.errors import ConfigError
+
+# pyHanko logs every failure (a path it cannot build, a key it cannot load) with a traceback; closegate
+# reports each outcome in one line, so without a handler of the application's own those records go
+# nowhere rather than to stderr.
+logging.getLogger("pyhanko").addHandler(logging.NullHandler())
 
 __all__ = ["SIGNATURE_FIELD", "SigningIdentity", "certificate_reason", "load_identity", "report_reason", "sign_pdf"]
 
@@ -62,17 +69,15 @@ def load_identity(key_path: Path, cert_path: Path, *, passphrase: bytes | None =
         raise ConfigError(f"cannot load the PDF signing key {key_path} with certificate {cert_path}",
                           "check the passphrase, and that the key is the certificate's (PEM or DER)")
     cert = signer.signing_cert
-    if cert is None or cert.public_key.dump() != _public_key_of(signer):
+    if cert is None or cert.public_key.dump() != _public_key_info(signer):
         raise ConfigError(f"the certificate {cert_path} is not the certificate of the key {key_path}",
                           "give the certificate issued for this key")
     return SigningIdentity(signer, cert.subject.human_friendly)
 
 
-def _public_key_of(signer: signers.SimpleSigner) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-    key = load_der_private_key(signer.signing_key.dump(), password=None)
+def _public_key_info(signer: signers.SimpleSigner) -> bytes:
+    """The DER SubjectPublicKeyInfo of the signer's private key (pyHanko does not check the pair matches)."""
+    key = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
     return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 

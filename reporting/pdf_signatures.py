@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +29,6 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from closegate.reporting.pades import SIGNATURE_FIELD
-
-# pyHanko logs every path it fails to build with a traceback; the outcome is reported here in one line,
-# so without a handler of the application's own those records go nowhere (not to stderr).
-logging.getLogger("pyhanko").addHandler(logging.NullHandler())
 
 __all__ = ["PdfRevisions", "SignatureCheck", "certificate_fingerprint", "check_signatures", "read_revisions"]
 
