@@ -44,8 +44,10 @@ def no_other_users(tenant: TenantReader) -> Outcome:
         "closing_admin": admin.user.user_principal_name if admin.user else None,
         "remaining": len(others),
         **by_kind,
-        "users": [{"id": u.id, "user_principal_name": u.user_principal_name, "user_type": u.user_type,
-                   "account_enabled": u.account_enabled, "synced": u.on_premises_sync_enabled} for u in others],
+        # The display name is who the approver recognises (in whatever script the tenant wrote it).
+        "users": [{"id": u.id, "display_name": u.display_name, "user_principal_name": u.user_principal_name,
+                   "user_type": u.user_type, "account_enabled": u.account_enabled,
+                   "synced": u.on_premises_sync_enabled} for u in others],
     }
     if others:
         counts = (f"({by_kind['members']} members, {by_kind['guests']} guests, {by_kind['disabled']} disabled, "

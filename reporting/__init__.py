@@ -1,23 +1,33 @@
 """closegate's reports of a run: HTML, PDF and JUnit, rendered only from the run record and bound to it
 by its hash (the JSON report is the run record itself). Reporting never talks to a tenant.
 
-    render(record, out_dir, formats=("html", "pdf", "junit")) -> [paths written]
+    render(record, out_dir, formats=("html", "pdf", "junit"),
+           approvers=(), pdf_signer=None, signing_time=None) -> [paths written]
     write_reports(record, out_dir)   every format, with the sign-offs recorded beside it (for `audit`)
 
-Signing the run record itself (run.json.sig) is the engine's (closegate.records).
+`approvers` (reporting.approvers.Approver) are printed on the sign-off page, each with an empty PDF
+signature field; `pdf_signer` (reporting.pades.SigningIdentity, from pades.load_identity) adds
+closegate's PAdES signature to report.pdf, dated `signing_time`. Signing the run record itself
+(run.json.sig) is the engine's (closegate.records).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from closegate.closure import signoffs as signoff_file
 from closegate.closure.signoffs import SignOff
 from closegate.errors import ConfigError
 from closegate.files import write_atomic
 from closegate.models import RunRecord
+from closegate.reporting.approvers import Approver
 from closegate.reporting.view import PAGE_SIZES
+
+if TYPE_CHECKING:  # pyHanko is imported only when a PDF is signed
+    from closegate.reporting.pades import SigningIdentity
 
 __all__ = ["FORMATS", "REPORT_FILES", "render", "write_reports"]
 
@@ -32,8 +42,13 @@ def render(
     *,
     page_size: str = "a4",
     signoffs: Sequence[SignOff] = (),
+    approvers: Sequence[Approver] = (),
+    pdf_signer: SigningIdentity | None = None,
+    signing_time: datetime | None = None,
 ) -> list[Path]:
     """Write the requested reports of `record` into `out_dir`."""
+    if pdf_signer is not None and signing_time is None:
+        raise ValueError("a PDF signature needs its signing time")
     unknown = [f for f in formats if f not in REPORT_FILES]
     if unknown:
         raise ConfigError(f"unknown report format {', '.join(unknown)}", f"use {', '.join(FORMATS)}")
@@ -47,13 +62,17 @@ def render(
     if "html" in formats:
         from closegate.reporting.html import render_html
 
-        html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size)
-        written.append(write_atomic(out / REPORT_FILES["html"], html.encode("utf-8")))
+        html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers)
+        written.append(write_atomic(out / REPORT_FILES["html"], html))
     if "pdf" in formats:
         from closegate.reporting.pdf import render_pdf
 
-        written.append(write_atomic(out / REPORT_FILES["pdf"], render_pdf(record, run_id=run_id, signoffs=mine,
-                                                                    page_size=page_size)))
+        pdf = render_pdf(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers)
+        if pdf_signer is not None and signing_time is not None:
+            from closegate.reporting.pades import report_reason, sign_pdf
+
+            pdf = sign_pdf(pdf, pdf_signer, signing_time=signing_time, reason=report_reason(run_id))
+        written.append(write_atomic(out / REPORT_FILES["pdf"], pdf))
     if "junit" in formats:
         from closegate.reporting.junit import render_junit
 
@@ -61,6 +80,8 @@ def render(
     return written
 
 
-def write_reports(record: RunRecord, out_dir: Path, *, page_size: str = "a4") -> list[Path]:
+def write_reports(record: RunRecord, out_dir: Path, *, page_size: str = "a4", approvers: Sequence[Approver] = (),
+                  pdf_signer: SigningIdentity | None = None, signing_time: datetime | None = None) -> list[Path]:
     """What `closegate audit` writes beside run.json: every format, showing sign-offs already recorded there."""
-    return render(record, out_dir, FORMATS, page_size=page_size, signoffs=signoff_file.load(Path(out_dir)))
+    return render(record, out_dir, FORMATS, page_size=page_size, signoffs=signoff_file.load(Path(out_dir)),
+                  approvers=approvers, pdf_signer=pdf_signer, signing_time=signing_time)

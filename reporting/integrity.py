@@ -2,31 +2,34 @@
 
 Every report carries the run's hash (HTML: a meta tag and the visible text; PDF: its metadata and the
 footer of every page). An HTML report is also re-rendered from the record and compared, so an edited
-verdict or finding is caught even when the hash was left alone. Anything that does not match is a
+verdict or finding is caught even when the hash was left alone; a PDF report likewise, byte for byte
+(reporting.pdf_integrity), with nothing after it but valid signatures. Anything that does not match is a
 failed `Proof` (closegate.records), never an exception. The run record itself and its signature are
 verified by closegate.records.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from closegate.closure import signoffs as signoff_file
 from closegate.closure.signoffs import SignOff
-from closegate.errors import ConfigError
 from closegate.models import RunRecord
 from closegate.records import Proof
+from closegate.reporting.approvers import approvers_from_json
 
 __all__ = ["verify_html", "verify_pdf"]
 
-_META = re.compile(r'<meta name="closegate-(run-id|page-size|verdict)" content="([^"]*)">')
+_META = re.compile(r'<meta name="closegate-(run-id|page-size|verdict|approvers)" content="([^"]*)">')
 _GENERATOR = re.compile(r'<meta name="generator" content="([^"]*)">')
 
 
 def _html_markers(text: str) -> dict[str, str]:
-    return {m.group(1): m.group(2) for m in _META.finditer(text)}
+    return {m.group(1): html.unescape(m.group(2)) for m in _META.finditer(text)}
 
 
 def verify_html(path: Path, record: RunRecord, run_id: str, signoffs: Sequence[SignOff]) -> Proof:
@@ -51,49 +54,30 @@ def verify_html(path: Path, record: RunRecord, run_id: str, signoffs: Sequence[S
     mine = signoff_file.for_run(signoffs, run_id)
     if page_size not in ("a4", "letter"):
         return Proof(subject, False, f"the HTML report names an unknown page size {page_size[:20]!r}")
-    fresh = render_html(record, run_id=run_id, page_size=page_size)
+    try:
+        approvers = approvers_from_json(markers.get("approvers", "[]"))
+    except ValueError:
+        return Proof(subject, False, "the HTML report's list of approvers cannot be read: it was edited")
+    fresh = render_html(record, run_id=run_id, page_size=page_size, approvers=approvers)
     if fresh.split(SIGNOFFS_BEGIN)[0] != text.split(SIGNOFFS_BEGIN)[0]:
         return Proof(subject, False, f"the HTML report was edited: its content differs from run {run_id}")
     for shown in range(len(mine) + 1):
-        if render_html(record, run_id=run_id, page_size=page_size, signoffs=mine[:shown]) == text:
+        if render_html(record, run_id=run_id, page_size=page_size, signoffs=mine[:shown], approvers=approvers) == text:
             return Proof(subject, True, f"carries run hash {run_id} and matches the run record "
                                         f"({shown} sign-off(s) shown)")
     return Proof(subject, False, "the HTML report's sign-off section does not match the sign-offs recorded for this run")
 
 
-def verify_pdf(path: Path, record: RunRecord, run_id: str) -> Proof:
-    """The PDF names this run in its metadata and on every page, with the run's verdict and check ids."""
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
-    except ImportError as exc:
-        raise ConfigError("verifying a PDF report needs the pypdf package",
-                          "install it: pip install pypdf") from exc
-    from closegate.reporting.view import VERDICT_LABELS
+def verify_pdf(path: Path, record: RunRecord, run_id: str, signoffs: Sequence[SignOff] = (), *,
+               anchors: Sequence[Any] = (), strict: bool = False) -> Proof:
+    """The PDF is the complete, unaltered report of this run (reporting.pdf_integrity), with nothing added
+    after it but valid signatures. `signoffs` are those recorded beside the run; `anchors` the CA
+    certificates (cryptography x509) signatures must chain to."""
+    from closegate.reporting.pdf_integrity import verify_report_pdf
 
-    subject = str(path)
     try:
-        reader = PdfReader(str(path))
-        metadata = reader.metadata or {}
-        # pypdf decodes some two-byte font encodings with a NUL before each character: drop them.
-        pages = [(page.extract_text() or "").replace("\x00", "") for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        return Proof(subject, False, f"the PDF cannot be read ({type(exc).__name__}): it was damaged or is not a PDF")
-    # WeasyPrint turns <meta name="closegate-run-id"> into /closegaterunid: compare names letters only.
-    meta = {re.sub(r"[^a-z]", "", str(k).lower()): str(v) for k, v in metadata.items()}
-    claimed = meta.get("closegaterunid", "")
-    if not claimed:
-        return Proof(subject, False, "the PDF carries no closegate run hash: it is not a closegate report")
-    if claimed != run_id:
-        return Proof(subject, False, f"the PDF report is of run {claimed[:64]}, not of run {run_id}")
-    unmarked = [str(n) for n, text in enumerate(pages, 1) if run_id not in text.replace("\n", "")]
-    if unmarked:
-        return Proof(subject, False, f"page(s) {', '.join(unmarked[:10])} of the PDF do not carry run hash {run_id}")
-    verdict = VERDICT_LABELS[record.verdict].text
-    if meta.get("closegateverdict") != verdict or verdict not in pages[0]:
-        return Proof(subject, False, f"the PDF does not state this run's verdict {verdict}")
-    everything = "".join(pages)
-    missing = [r.check_id for r in record.results if r.check_id not in everything]
-    if missing:
-        return Proof(subject, False, f"the PDF does not report check(s) {', '.join(missing[:10])} of the run")
-    return Proof(subject, True, f"carries run hash {run_id} on all {len(pages)} pages, verdict {verdict}")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Proof(str(path), False, f"the PDF cannot be read ({exc.strerror})")
+    check = verify_report_pdf(data, record, run_id, signoffs, anchors=anchors, strict=strict)
+    return Proof(str(path), check.ok, check.detail)

@@ -117,7 +117,7 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
             recorded = signoff_file.load(run.parent)
             for path in reports:
                 if _kind(path) == "pdf":
-                    proofs.append(verify_pdf(path, record, run_id))
+                    proofs.append(verify_pdf(path, record, run_id, recorded))
                 else:
                     proofs.append(verify_html(path, record, run_id, recorded))
     except ClosegateError as exc:
