@@ -126,13 +126,18 @@ def test_prefetch_reads_facts_concurrently_and_later_reads_are_free(emulator):
     assert tenant.read(CALLER).kind == "app" and "Policy.Read.All" in tenant.read(CALLER).permissions
     assert any(p.authentication_strength for p in tenant.read(CONDITIONAL_ACCESS_POLICIES))
     assert tenant.read(AZURE_SUBSCRIPTIONS)[0].state == "Enabled"
-    assert tenant.read(SECURITY_DEFAULTS).is_enabled in (True, False)
+    with emulator.state.lock:
+        expected = emulator.state.security_defaults_enabled
+    assert tenant.read(SECURITY_DEFAULTS).is_enabled is expected
 
 
-def test_usage_reports_parse_by_column_name(demo):
+def test_usage_reports_parse_by_column_name(demo, emulator):
     tenant, _ = demo
     rows = tenant.read(USAGE_REPORTS["mailbox"])
-    assert rows and all(r.report == "mailbox" and r.storage_bytes >= 0 for r in rows)
+    assert rows and all(r.report == "mailbox" for r in rows)
+    with emulator.state.lock:  # the sizes are the tenant's, row for row, read by column name
+        stored = sorted(u.mailbox_bytes for u in emulator.state.user_list if u.mail and u.deleted_at is None)
+    assert sorted(r.storage_bytes for r in rows if not r.is_deleted) == stored and sum(stored) > 0
     assert all(r.owner_principal_name for r in rows)
     if not tenant.read(REPORT_SETTINGS).display_concealed_names:
         assert any(r.owner_principal_name.endswith("onmicrosoft.com") for r in rows)

@@ -23,8 +23,6 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _scenario_exists(name: str) -> bool:
-    return resources.files("closegate.emulator").joinpath("scenarios", f"{name}.json").is_file()
 
 
 def test_not_ready_tenant_exits_1_prints_steps_and_writes_a_valid_run(emulator_factory: Callable[..., Emulator],
@@ -100,7 +98,6 @@ def test_attest_records_evidence_and_expiry(tmp_path: Path) -> None:
     assert saved[0]["item"] == "CG-015" and saved[0]["evidence"] == "INV-1,INV-2" and saved[0]["expires"]
 
 
-@pytest.mark.skipif(not _scenario_exists("demo"), reason="the emulator's demo scenario is not there yet")
 def test_demo_is_not_ready_with_the_expected_checks_failing(emulator: Emulator, tmp_path: Path) -> None:
     code, out, _ = invoke("audit", "--config", str(emulator.config_path), "--out", str(tmp_path), "--json")
     failing = {r["check_id"] for r in json.loads(out)["results"] if r["status"] == "FAIL" and r["blocking"]}

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import BUILT_IN, load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call
+from tests.paths import GRAPH_METADATA
 
-META = Path("/work/shared/graph-metadata")
+META = GRAPH_METADATA
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 GA = "62e90394-69f5-4237-9190-012177145e10"
 

@@ -8,12 +8,12 @@ import re
 from collections import Counter
 
 import pytest
-from graph_helpers import all_pages, app_principal, body, call, user_principal
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.records_devices import AUTOPILOT_DEREGISTRATION
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import all_pages, app_principal, body, call, user_principal
 
 UA = {"User-Agent": "closegate-tests/1.0"}
 KEYS = "/v1.0/informationProtection/bitlocker/recoveryKeys"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.wire import Principal
+from tests.emulator.graph_helpers import app_principal, body, call
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from graph_helpers import all_pages, app_principal, body, call, user_principal
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.clock import format_time
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import all_pages, app_principal, body, call, user_principal
 
 AUDITS = "/v1.0/auditLogs/directoryAudits"
 SIGN_INS = "/v1.0/auditLogs/signIns"

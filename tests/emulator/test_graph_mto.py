@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from graph_helpers import app_principal, body, call, user_principal
-
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.records_compliance import MTO_LEAVE
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call, user_principal
 
 MTO = "/v1.0/tenantRelationships/multiTenantOrganization"
 WRITE = frozenset({"MultiTenantOrganization.ReadWrite.All"})

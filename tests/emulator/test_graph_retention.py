@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from graph_helpers import app_principal, body, call, user_principal
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call, user_principal
 
 READ = frozenset({"RecordsManagement.Read.All"})
 LABELS = "/v1.0/security/labels/retentionLabels"

@@ -4,11 +4,11 @@ access needs, custodians and the sources a hold names, legal holds on beta only,
 from __future__ import annotations
 
 import pytest
-from graph_helpers import all_pages, app_principal, body, call, user_principal
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import all_pages, app_principal, body, call, user_principal
 
 READ = frozenset({"eDiscovery.Read.All"})
 CASES = "/v1.0/security/cases/ediscoveryCases"

@@ -4,11 +4,11 @@ mailboxes are shared (mailboxSettings.userPurpose)."""
 from __future__ import annotations
 
 import pytest
-from graph_helpers import app_principal, body, call, user_principal
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call, user_principal
 
 GROUPS = frozenset({"GroupMember.Read.All"})
 SITES = frozenset({"Sites.Read.All"})

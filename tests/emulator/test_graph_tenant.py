@@ -7,7 +7,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.arm import ArmService
 from closegate.emulator.builder import ScenarioBuilder
@@ -16,6 +15,7 @@ from closegate.emulator.reports import MAILBOX_COLUMNS
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.state import Refused
 from closegate.emulator.wire import Principal, Request
+from tests.emulator.graph_helpers import app_principal, body, call
 
 
 def test_explicit_delete_deprovisions_72_hours_later_and_units_drop():

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call
 
 
 @pytest.fixture

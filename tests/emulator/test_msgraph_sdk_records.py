@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphServiceClient
-from test_msgraph_sdk_judge import MsalCredential, Wire, assert_faithful, leftovers, run_with_client
 
 from closegate.emulator import Emulator
+from tests.emulator.test_msgraph_sdk_judge import MsalCredential, Wire, assert_faithful, leftovers, run_with_client
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from test_msgraph_sdk_judge import GRAPH_DEFAULT, MsalCredential, read_config
 
 from closegate.emulator import Emulator
 from closegate.emulator.operator import OperatorError
 from closegate.emulator.records_devices import AUTOPILOT_DEREGISTRATION
+from tests.emulator.test_msgraph_sdk_judge import GRAPH_DEFAULT, MsalCredential, read_config
 
 Factory = Callable[..., Emulator]
 UA = {"User-Agent": "closegate-tests/1.0"}

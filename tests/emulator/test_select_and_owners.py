@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.csdl import render
 from closegate.emulator.graph import GraphService
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.wire import Principal
+from tests.emulator.graph_helpers import app_principal, body, call
+from tests.paths import GRAPH_METADATA
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
 E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
@@ -136,4 +137,4 @@ def test_the_recycle_bin_still_empties_users_deleted_after_the_last_sweep(demo):
 
 def test_the_stored_metadata_tables_match_graphs_csdl():
     stored = Path(__file__).parents[2] / "closegate" / "emulator" / "csdl_types.py"
-    assert stored.read_text(encoding="utf-8") == render(Path("/work/shared/graph-metadata"))
+    assert stored.read_text(encoding="utf-8") == render(GRAPH_METADATA)
