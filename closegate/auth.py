@@ -145,7 +145,8 @@ class MsalTokenProvider:
             # Renew a little before expiry: 10% of the lifetime, at most one minute.
             self._tokens[resource] = (result["access_token"], self._clock() + lifetime - min(60.0, lifetime / 10))
             self._stale.discard(resource)
-            return result["access_token"]
+            token: str = result["access_token"]
+            return token
 
     def invalidate(self, resource: str) -> None:
         with self._lock:
@@ -187,7 +188,7 @@ class MsalTokenProvider:
         try:
             resp = self._http.get(f"{self._authority}/v2.0/.well-known/openid-configuration")
             body = resp.json() if resp.status_code >= 400 else None
-        except (*TRANSPORT_ERRORS, ValueError):
+        except (*TRANSPORT_ERRORS, ValueError):  # type: ignore[misc]  # mypy cannot read a starred except tuple
             return None
         return _auth_error(body) if isinstance(body, dict) and body.get("error") else None
 
@@ -216,7 +217,8 @@ class MsalTokenProvider:
             raise _auth_error(result)
         if self.kind == "user":
             _save_cache(self._cache, self.settings.token_cache_path)
-        return result
+        acquired: dict[str, Any] = result  # msal ships no type information
+        return acquired
 
     def _acquire_user(self, app: Any, scopes: list[str], force: bool) -> dict[str, Any]:
         accounts = app.get_accounts()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from closegate.auth import DeviceCodePrompt, TokenProvider
+    from closegate.auth import DeviceCodePrompt, MsalTokenProvider
     from closegate.config import Settings
     from closegate.graph import GraphClient, RequestStats
     from closegate.tenant import Tenant
@@ -43,7 +43,7 @@ class Session:
     """
 
     settings: Settings
-    tokens: TokenProvider
+    tokens: MsalTokenProvider
     graph: GraphClient
     arm: GraphClient
     stats: RequestStats

@@ -104,8 +104,12 @@ class Tenant:
 
         run_concurrently(fetch, list(dict.fromkeys(facts)), self.workers)
 
-    def _list(self, path: str, select: str, *, top: bool = False, **params: str) -> list[dict[str, Any]]:
-        query = {"$select": select, **params}
+    def _list(self, path: str, select: str, *, top: bool = False, filter: str | None = None,  # noqa: A002
+              ) -> list[dict[str, Any]]:
+        """Every object of a collection, with only `select`ed fields; OData `$filter` if given."""
+        query = {"$select": select}
+        if filter is not None:
+            query["$filter"] = filter
         if top:
             query["$top"] = _PAGE
         return self.graph.get_all(path, params=query)
@@ -218,7 +222,7 @@ class Tenant:
                                     "consent the app in this tenant (Enterprise applications)") from exc
         sp_id = parse.as_str(sp, "id", "service principal")
         rows = self._list("/v1.0/roleManagement/directory/roleAssignments", "roleDefinitionId",
-                          **{"$filter": f"principalId eq '{sp_id}'"})
+                          filter=f"principalId eq '{sp_id}'")
         return f.Caller(kind="app", object_id=sp_id, display_name=str(sp.get("displayName") or ""),
                         user_principal_name=None, app_id=app_id,
                         role_template_ids=frozenset(str(r.get("roleDefinitionId")) for r in rows), permissions=granted)

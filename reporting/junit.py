@@ -71,4 +71,5 @@ def render_junit(record: RunRecord, *, run_id: str | None = None) -> bytes:
     for result in results:
         _case(suite, result)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"

@@ -62,7 +62,8 @@ def load_identity(key_path: Path, cert_path: Path, *, passphrase: bytes | None =
         if not Path(path).is_file():
             raise ConfigError(f"the PDF signing file {path} does not exist",
                               "set the path of the signing key, its certificate and chain in closegate.toml")
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path), ca_chain_files=tuple(str(c) for c in chain),
+    signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]  # pyHanko leaves load() unannotated
+        str(key_path), str(cert_path), ca_chain_files=tuple(str(c) for c in chain),
                                        key_passphrase=passphrase)
     if signer is None:
         # pyHanko logs the cause and returns None: a wrong passphrase, or files that are not a key or certificate.
@@ -119,7 +120,8 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, signing_time: datetime, r
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         pdf_signer = _DatedSigner(meta, signer=identity.signer, signing_time=signing_time,
                                   new_field_spec=fields.SigFieldSpec(field) if own else None)
-        return pdf_signer.sign_pdf(writer, existing_fields_only=not own).getvalue()
+        signed: bytes = pdf_signer.sign_pdf(writer, existing_fields_only=not own).getvalue()
+        return signed
     except (SigningError, PdfError) as exc:
         raise ConfigError(f"cannot sign the PDF in field {field!r}: {exc}",
                           "sign the PDF closegate wrote, in an empty field it prepared") from exc

@@ -51,7 +51,7 @@ _PT_PER_PX = 0.75  # PDF points per CSS pixel (72 / 96)
 _EPOCH_LOCK = threading.Lock()
 
 
-class RefusingFetcher(URLFetcher):
+class RefusingFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
     """Serves `data:` URLs and refuses every other one; `on_refused` lets a test count the attempts."""
 
     def __init__(self, on_refused: Callable[[str], None] | None = None) -> None:
@@ -111,10 +111,12 @@ def html_to_pdf(html: str, fetcher: RefusingFetcher | None = None, *, stamp: Pdf
     # base_url is a data: URL so that no relative reference can resolve to a file beside the report.
     document = weasyprint.HTML(string=html, base_url="data:,", url_fetcher=fetcher or RefusingFetcher())
     if stamp is None:
-        return document.write_pdf(custom_metadata=True)
+        plain: bytes = document.write_pdf(custom_metadata=True)
+        return plain
     with _fonts_dated(stamp.moment):
-        return document.write_pdf(custom_metadata=True, pdf_identifier=stamp.identifier.encode("ascii"),
-                                  finisher=lambda doc, pdf: _finish(doc, pdf, stamp))
+        stamped: bytes = document.write_pdf(custom_metadata=True, pdf_identifier=stamp.identifier.encode("ascii"),
+                                            finisher=lambda doc, pdf: _finish(doc, pdf, stamp))
+        return stamped
 
 
 @contextmanager

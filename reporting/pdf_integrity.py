@@ -113,8 +113,9 @@ def compare_structure(given: bytes, fresh: bytes, *, same_environment: bool) -> 
     if pages or not same_environment:
         return pages
     given_pages, fresh_pages = PdfReader(io.BytesIO(given)).pages, PdfReader(io.BytesIO(fresh)).pages
-    for n, (a, b) in enumerate(zip(given_pages, fresh_pages), 1):
-        if a.get_contents() is None or b.get_contents() is None or a.get_contents().get_data() != b.get_contents().get_data():
+    for n, (a, b) in enumerate(zip(given_pages, fresh_pages, strict=False), 1):
+        drawn, expected = a.get_contents(), b.get_contents()
+        if drawn is None or expected is None or drawn.get_data() != expected.get_data():
             return f"page {n} is drawn differently from the run's report (its text is the same)"
     return "its bytes differ from the run's report outside the pages' text and metadata (fonts, forms or structure)"
 

@@ -1,77 +1,73 @@
-"""The import direction of docs/internals.md and STYLE.md, enforced: data flows one way.
+"""The import direction of docs/internals.md, enforced by import-linter's contracts in pyproject.toml.
 
-checks see only the facade and the models; reporting sees only run records; graph knows nothing of
-checks; the emulator is the other side of the wire and shares no client code (only the error tree,
-so its command line fails with the same one-line errors). requests, msal and weasyprint each have
-one importer.
+checks see only the facade and the models; reporting renders run records and talks to no tenant; the
+engine reads its own records and rules, never through reporting, and only the catalog loads check
+modules; graph knows nothing of checks; the emulator is the other side of the wire; requests, msal,
+WeasyPrint and the PDF libraries each have one home. The contracts run on the installed layout
+(tests/installed_tree.py), and one test plants the mistakes each contract was written against to
+prove it would have failed.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("closegate", "checks", "reporting", "templates")
+from tests.installed_tree import build
+
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+# (file in the installed tree, an import it must never make, the contract that refuses it)
+MISTAKES = [
+    ("closegate/remediation/plan.py", "from closegate.checks.single_global_admin import single_global_admin",
+     "only the catalog loads check modules"),
+    ("closegate/closure/signoffs.py", "from closegate.reporting.view import build",
+     "the engine reads its own records and rules, never through reporting"),
+    ("closegate/records.py", "import closegate.reporting.integrity",
+     "the engine reads its own records and rules, never through reporting"),
+    ("closegate/checks/no_other_users.py", "import closegate.tenant", "checks see only the tenant facade"),
+    ("closegate/reporting/view.py", "import closegate.graph", "reporting renders run records"),
+    ("closegate/graph/client.py", "import closegate.facts", "graph knows nothing of checks"),
+    ("closegate/emulator/state.py", "import closegate.models", "the emulator is the other side of the wire"),
+    ("closegate/tenant.py", "import requests", "requests has one home"),
+    ("closegate/backup/export.py", "import weasyprint", "WeasyPrint has one home"),
+    ("closegate/commands/audit.py", "import pypdf", "PDF signing and reading stay in reporting"),
+]
 
 
-def _modules() -> Iterator[tuple[str, set[str]]]:
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            tree = ast.parse(path.read_text("utf-8"), str(path))
-            names: set[str] = set()
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    names.add(node.module)
-            yield path.relative_to(ROOT).as_posix(), names
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=tree, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
 
 
-MODULES = dict(_modules())
+def test_every_import_contract_is_kept(tmp_path: Path) -> None:
+    result = _lint(build(tmp_path / "tree"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " 0 broken" in result.stdout
 
 
-def _importers(prefix: str) -> set[str]:
-    return {path for path, names in MODULES.items()
-            if any(n == prefix or n.startswith(prefix + ".") for n in names)}
+def test_each_contract_refuses_the_mistake_it_was_written_for(tmp_path: Path) -> None:
+    tree = build(tmp_path / "tree")
+    for relative, line, _ in MISTAKES:
+        path = tree / relative
+        text = path.read_text(encoding="utf-8")
+        path.unlink()  # a hard link to the source: write a new file, never through the link
+        head, sep, rest = text.partition("from __future__ import annotations\n")
+        path.write_text(head + sep + line + "\n" + rest, encoding="utf-8")
+    result = _lint(tree)
+    assert result.returncode != 0
+    broken = {line.split(" BROKEN")[0] for line in result.stdout.splitlines() if line.endswith("BROKEN")}
+    for relative, _, contract in MISTAKES:
+        assert any(name.startswith(contract) for name in broken), (relative, contract, sorted(broken))
 
 
-@pytest.mark.parametrize(("library", "allowed"), [
-    ("requests", "closegate/graph/"),
-    ("msal", "closegate/auth.py"),
-    ("weasyprint", "reporting/pdf.py"),
-])
-def test_each_wire_library_has_one_home(library: str, allowed: str) -> None:
-    assert {p for p in _importers(library) if not p.startswith(allowed)} == set()
-
-
-def test_checks_see_only_the_facade_and_models() -> None:
-    forbidden = ("closegate.graph", "closegate.tenant", "closegate.auth", "closegate.config", "requests", "msal")
-    offenders = {p for prefix in forbidden for p in _importers(prefix) if p.startswith("checks/")}
-    assert offenders == set()
-
-
-def test_reporting_reads_run_records_only() -> None:
-    forbidden = ("closegate.graph", "closegate.tenant", "closegate.auth", "closegate.runner", "closegate.checks")
-    offenders = {p for prefix in forbidden for p in _importers(prefix) if p.startswith("reporting/")}
-    assert offenders == set()
-
-
-def test_graph_knows_nothing_of_checks() -> None:
-    forbidden = ("closegate.checks", "closegate.registry", "closegate.runner", "closegate.tenant",
-                 "closegate.reporting")
-    offenders = {p for prefix in forbidden for p in _importers(prefix) if p.startswith("closegate/graph/")}
-    assert offenders == set()
-
-
-def test_the_emulator_is_the_other_side_of_the_wire() -> None:
-    leaks = {(path, name) for path, names in MODULES.items() if path.startswith("closegate/emulator/")
-             for name in names if name.startswith("closegate.") and not name.startswith("closegate.emulator")
-             and name != "closegate.errors"}
-    assert leaks == set()
-    # Only the commands that start it (emulator serve, demo) may import it on the client side.
-    users = {p for p in _importers("closegate.emulator") if not p.startswith("closegate/emulator/")}
-    assert users <= {"closegate/commands/emulator.py", "closegate/commands/demo.py"}
+@pytest.mark.parametrize("package", ["checks", "reporting", "templates"])
+def test_the_installed_tree_holds_the_mapped_folders_under_closegate(tmp_path: Path, package: str) -> None:
+    tree = build(tmp_path / "tree")
+    assert (tree / "closegate" / package / "__init__.py").is_file()
+    assert not (tree / package).exists()

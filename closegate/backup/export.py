@@ -31,7 +31,6 @@ from closegate.backup.manifest import (
     FileEntry,
     Manifest,
     sign_manifest,
-    write_atomic,
 )
 from closegate.backup.replace import carry_attestations, fresh_staging, swap_in
 from closegate.backup.sources import CONTENT_NOTE, SOURCES, Source, source_named
@@ -45,6 +44,7 @@ from closegate.errors import (
     PermissionDenied,
     Throttled,
 )
+from closegate.files import write_atomic
 from closegate.graph import BatchItem, BatchOutcome, BatchRunner, GraphClient
 
 __all__ = ["ExportResult", "export_backup", "probe_properties"]

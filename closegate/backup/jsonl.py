@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from closegate.files import open_private
 
@@ -41,7 +41,7 @@ def scrub(value: Any, *, in_credentials: bool = False) -> Any:
 class _Hashing:
     """The file object gzip writes into: hashes and counts the compressed bytes on their way to disk."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.sha = hashlib.sha256()
         self.size = 0
@@ -64,14 +64,14 @@ class JsonlWriter:
         self.objects = 0
         self.sha256 = ""
         self.bytes = 0
-        self._raw: BinaryIO | None = None
+        self._raw: IO[bytes] | None = None
         self._hash: _Hashing | None = None
         self._gzip: gzip.GzipFile | None = None
 
     def __enter__(self) -> JsonlWriter:
         self._raw = open_private(self.part, "wb")  # closed in __exit__
         self._hash = _Hashing(self._raw)
-        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._hash, mtime=0)  # type: ignore[arg-type]
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._hash, mtime=0)
         return self
 
     def write(self, record: Mapping[str, Any]) -> None:

@@ -125,11 +125,8 @@ def load_certificate(path: Path) -> GoCertificate:
     return certificate
 
 
-def write_certificate(certificate: GoCertificate, out_dir: Path) -> tuple[Path, Path]:
-    """DIR/go-certificate.json and DIR/go-certificate.pdf, each written atomically."""
-    from closegate.reporting.go_certificate import render_go_certificate_pdf
-
-    pdf = render_go_certificate_pdf(certificate.to_json())
+def write_certificate(certificate: GoCertificate, out_dir: Path, pdf: bytes) -> tuple[Path, Path]:
+    """DIR/go-certificate.json and DIR/go-certificate.pdf (rendered by closegate.reporting), each atomically."""
     return write_atomic(out_dir / JSON_FILE, certificate.dumps()), write_atomic(out_dir / PDF_FILE, pdf)
 
 

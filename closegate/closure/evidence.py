@@ -57,7 +57,8 @@ class Observation:
 
 
 class TenantProbe(Protocol):
-    url: str
+    @property
+    def url(self) -> str: ...
 
     def observe(self, tenant_id: str) -> Observation: ...
 

@@ -131,6 +131,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     from closegate.records import read_record
     from closegate.registry import catalog
     from closegate.remediation.requirements import live_requirements
+    from closegate.reporting.go_certificate import render_go_certificate_pdf
     from closegate.session import open_session
 
     record = read_record(run)
@@ -180,7 +181,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         return SHUT
     certificate = issue(record, requirement.counted(record.run_id, now), settings.signoff_required, final,
                         issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key)
-    json_path, pdf_path = write_certificate(certificate, out)
+    json_path, pdf_path = write_certificate(certificate, out, render_go_certificate_pdf(certificate.to_json()))
     signed = "signed (Ed25519)" if certificate.signature else "not signed (pass --sign-key to sign it)"
     console.print(f"[bold]GO certificate[/] {certificate.certificate_id}, {signed}: {json_path}, {pdf_path}",
                   highlight=False)

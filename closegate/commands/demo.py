@@ -150,8 +150,10 @@ def _run_demo(out: Path, console: Console) -> None:
         demo.run(["audit", "--config", config, "--out", str(before)], expect=(1,))
 
         demo.step("3. Step 0: back up the directory, and record where the content backup is")
-        demo.run(["backup", "--config", config, "--out", str(emu.config_path.parent / "backup")])
-        demo.run(["backup", "verify", str(emu.config_path.parent / "backup")])
+        assert emu.config_path is not None, "the emulator wrote its closegate.toml when it started"
+        backup_dir = str(emu.config_path.parent / "backup")
+        demo.run(["backup", "--config", config, "--out", backup_dir])
+        demo.run(["backup", "verify", backup_dir])
         demo.run(["backup", "attest", "--config", config, "--tool", "Microsoft 365 Backup (demo)",
                   "--location", "https://backup.example/contoso", "--by", "Dana Ops (IT)"])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from closegate.graph.batch import BatchItem, BatchOutcome, BatchRunner
 from closegate.graph.client import GraphClient
@@ -66,7 +66,7 @@ def connect(
                                                   timeout=settings.timeout_seconds))
     stats = RequestStats()
     limiter = AdaptiveLimiter(settings.concurrency, clock=clock, sleep=sleep)
-    common = {"limiter": limiter, "stats": stats, "policy": policy, "timeout": settings.timeout_seconds,
+    common: dict[str, Any] = {"limiter": limiter, "stats": stats, "policy": policy, "timeout": settings.timeout_seconds,
               "clock": clock, "sleep": sleep, "grant_kind": grant_kind, "client_id": settings.auth.client_id}
     graph = GraphClient(transport, tokens, root=cloud.graph_url, resource=cloud.graph_resource, **common)
     arm = GraphClient(transport, tokens, root=cloud.arm_url, resource=cloud.arm_resource, arm=True, **common)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from closegate.errors import GraphError, NotFound, PermissionDenied, Throttled
 from closegate.graph.endpoints import describe
@@ -54,8 +55,8 @@ def error_from_response(
     info = describe(method, url)
     where = info.template
     detail = f"{resp.status} {code}".strip() + (f" ({message})" if message else "")
-    kw = {"status": resp.status, "code": code, "request_id": rid, "method": method.upper(),
-          "path": where.split(" ", 1)[1]}
+    kw: dict[str, Any] = {"status": resp.status, "code": code, "request_id": rid, "method": method.upper(),
+                          "path": where.split(" ", 1)[1]}
     suffix = f" [request-id {rid}]" if rid else ""
     if resp.status == 403 and arm:
         return PermissionDenied(

@@ -20,7 +20,7 @@ from closegate.errors import TransportError
 __all__ = ["HttpResponse", "RequestsTransport", "Transport", "new_session", "TRANSPORT_ERRORS"]
 
 # What a session may raise; exported so auth.py can catch network failures from msal's calls.
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (requests.RequestException,)
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (requests.RequestException,)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ class Executor:
         return operation_id(self.plan.plan_hash, item.action_id, target.object_id)
 
     def _apply(self, item: PlanItem, report: ItemReport) -> None:
+        assert item.effect is not None, "an AUTOMATED item names its effect (checked when the plan is read)"
         effect = EFFECTS[item.effect]
         state = self.journal.state
         pending = [t for t in item.targets if not state.done(self._op(item, t))]

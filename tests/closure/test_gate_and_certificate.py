@@ -17,6 +17,7 @@ from closegate.errors import IntegrityError
 from closegate.gate import LiveTenant, decide
 from closegate.models import RunRecord
 from closegate.registry import catalog
+from closegate.reporting.go_certificate import render_go_certificate_pdf
 from closegate.runner import RunSettings, run
 from tests.fakes import NOW, BackedUpTenant
 
@@ -57,7 +58,7 @@ def _certificate(tmp_path: Path, key: Ed25519PrivateKey | None) -> Path:
                       str(tmp_path / "closure-journal.jsonl"), "ab" * 32, ("cd" * 32,),
                       "closegate deleted its own registration", True, ("Sign in", "Delete"))
     certificate = issue(record, (signoff,), 1, final, issued=LATER, max_age_minutes=15, key=key)
-    json_path, pdf_path = write_certificate(certificate, tmp_path)
+    json_path, pdf_path = write_certificate(certificate, tmp_path, render_go_certificate_pdf(certificate.to_json()))
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     return json_path
 
