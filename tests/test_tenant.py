@@ -11,8 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from graph.helpers import StaticTokens, settings_for
-from graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 from closegate import facts
 from closegate.auth import MsalTokenProvider
@@ -33,6 +31,8 @@ from closegate.facts import (
 )
 from closegate.graph import connect
 from closegate.tenant import Tenant
+from tests.graph.helpers import StaticTokens, settings_for
+from tests.graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 
 @pytest.fixture

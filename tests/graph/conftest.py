@@ -4,8 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from graph.helpers import FakeClock
-from graph.stub import StubServer
+
+from tests.graph.helpers import FakeClock
+from tests.graph.stub import StubServer
 
 
 @pytest.fixture

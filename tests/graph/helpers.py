@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from graph.stub import CLIENT_ID, SECRET, TENANT, StubServer
-
 from closegate.config import Settings, load_settings
 from closegate.graph import Clients, RetryPolicy, connect
+from tests.graph.stub import CLIENT_ID, SECRET, TENANT, StubServer
 
 
 class FakeClock:

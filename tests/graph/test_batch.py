@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from graph.helpers import StaticTokens, clients, settings_for
-from graph.stub import Req, Resp
 
 from closegate.errors import GraphError, MalformedResponse, NotFound, PermissionDenied, Throttled
 from closegate.graph import BatchItem, BatchRunner
+from tests.graph.helpers import StaticTokens, clients, settings_for
+from tests.graph.stub import Req, Resp
 
 
 def item_body(status: int, code: str = "") -> dict:

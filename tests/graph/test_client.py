@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from graph.helpers import FakeClock, StaticTokens, clients, settings_for
-from graph.stub import Req, Resp, StubServer
 
 from closegate.errors import GraphError, MalformedResponse, PermissionDenied, Throttled, TransportError
+from tests.graph.helpers import FakeClock, StaticTokens, clients, settings_for
+from tests.graph.stub import Req, Resp, StubServer
 
 
 def graph_error(status: int, code: str, headers: dict[str, str] | None = None) -> Resp:

@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-from graph.helpers import FakeClock
 
 from closegate.graph.concurrency import AdaptiveLimiter, run_concurrently
+from tests.graph.helpers import FakeClock
 
 
 def test_never_more_in_flight_than_the_ceiling():

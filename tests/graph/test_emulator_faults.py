@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-from graph.helpers import FakeClock
-
 from closegate.auth import MsalTokenProvider
 from closegate.config import load_settings
 from closegate.facts import AZURE_SUBSCRIPTIONS, GLOBAL_ADMINS, GROUPS, PER_USER_MFA, USERS
 from closegate.graph import RetryPolicy, connect
 from closegate.tenant import Tenant
+from tests.graph.helpers import FakeClock
 
 
 def read_all(emu, clock: FakeClock | None = None):
