@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from closegate.emulator import graph_apps as apps
 from closegate.emulator import graph_b2c as b2c
 from closegate.emulator import graph_directory as directory
+from closegate.emulator import graph_registrations as registrations
 from closegate.emulator import graph_roles as roles
 from closegate.emulator import graph_tenant as tenant
 from closegate.emulator import graph_users as users
+from closegate.emulator import licensing
 from closegate.emulator.batch import run_batch
 from closegate.emulator.graph_common import Ctx
 from closegate.emulator.odata import GraphFault, parse_query
@@ -109,6 +111,8 @@ class Route:
     delegated_only: bool = False
     delegated_roles: frozenset[str] = frozenset()
     conditional_access: bool = False
+    # Raises the licence error Graph answers with when the tenant lacks the licence (closegate.emulator.licensing).
+    licence: Callable[[TenantState], None] | None = None
 
 
 def _r(method: str, path: str, handler: Handler, perms: tuple[str, ...], **kw: object) -> Route:
@@ -143,9 +147,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", rf"roleManagement/directory/roleAssignments/{KEY}", roles.get_role_assignment, ROLES_R),
     _r("DELETE", rf"roleManagement/directory/roleAssignments/{KEY}", roles.delete_role_assignment, ROLES_W),
     _r("GET", r"roleManagement/directory/roleEligibilityScheduleInstances",
-       roles.list_eligibility_instances, ELIG_R),
+       roles.list_eligibility_instances, ELIG_R, licence=licensing.require_pim),
     _r("POST", r"roleManagement/directory/roleEligibilityScheduleRequests",
-       roles.post_eligibility_request, ELIG_W),
+       roles.post_eligibility_request, ELIG_W, licence=licensing.require_pim),
     _r("GET", r"directoryRoles", roles.list_directory_roles, ROLES_R),
     _r("GET", rf"directoryRoles/{GUID}", roles.get_directory_role, ROLES_R),
     _r("GET", rf"directoryRoles\(roleTemplateId={QUOTED}\)", roles.get_directory_role, ROLES_R),
@@ -183,8 +187,8 @@ ROUTES: tuple[Route, ...] = (
        conditional_access=True),
     _r("PATCH", rf"identity/conditionalAccess/policies/{KEY}", tenant.patch_ca_policy, CA_W,
        conditional_access=True),
-    _r("GET", r"reports/authenticationMethods/userRegistrationDetails", tenant.list_registrations, REG_R),
-    _r("GET", rf"reports/authenticationMethods/userRegistrationDetails/{KEY}", tenant.get_registration, REG_R),
+    _r("GET", r"reports/authenticationMethods/userRegistrationDetails", registrations.list_registrations, REG_R),
+    _r("GET", rf"reports/authenticationMethods/userRegistrationDetails/{KEY}", registrations.get_registration, REG_R),
     _r("GET", r"reports/(getMailboxUsageDetail|getOneDriveUsageAccountDetail|getSharePointSiteUsageDetail)"
        r"\((period|date)=([^)]*)\)", usage_report, REPORTS, delegated_roles=REPORT_ROLES),
     _r("GET", r"admin/reportSettings", tenant.get_report_settings, REPORT_SETTINGS_R),
@@ -262,6 +266,8 @@ class GraphService:
             refused = self.throttle.admit(principal.app_id, self.state.tenant_id, self.state.size_class, cost)
             if refused is not None:
                 raise GraphFault(429, "TooManyRequests", "Please retry again later.", refused)
+            if route.licence is not None:
+                route.licence(self.state)  # after admission: a refused request still costs (§12.8)
             ctx = Ctx(req=req, principal=principal, state=self.state, version=version, resource=resource,
                       args=args, query=query, limits=self.limits, downloads=self.downloads,
                       now=self.state.clock.now())

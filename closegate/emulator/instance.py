@@ -16,7 +16,7 @@ from typing import Any
 
 from closegate.emulator.app import EmulatorApp, RequestLog
 from closegate.emulator.arm import ArmService
-from closegate.emulator.apps import AppRegistry, build_registry
+from closegate.emulator.apps import AppKind, AppRegistry, build_registry
 from closegate.emulator.certs import Pki, generate_pki
 from closegate.emulator.config_writer import EmulatorEndpoints, write_config
 from closegate.emulator.faults import FaultInjector, FaultSpec, parse_fault_spec
@@ -80,6 +80,9 @@ class Emulator:
         state = load_scenario(self.scenario)
         state.eventual_delay = timedelta(seconds=self._fault_spec.eventual)
         registry = build_registry(pki)
+        # The scenario's "closegate" Azure and billing roles go to the confidential client apps.
+        state.azure.bind_closegate(tuple(state.service_principal_id(a.client_id) for a in registry.all()
+                                         if a.kind is AppKind.CONFIDENTIAL))
         sp_oids = _ServicePrincipalsOnFirstSignIn(state, registry)
         issuer = TokenIssuer(pki, state.tenant_id, lifetime=lambda: self.faults.spec.token_lifetime)
         identity = IdentityPlatform(state, registry, issuer, sp_oids, device_interval=self._device_code_interval)
