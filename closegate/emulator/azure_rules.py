@@ -29,7 +29,7 @@ from closegate.emulator.records import AzureSubscription
 if TYPE_CHECKING:
     from closegate.emulator.state import TenantState
 
-__all__ = ["AzureRules", "OFFERS", "apply", "cancel", "customer_deletable", "delete", "remove_resource"]
+__all__ = ["AzureRules", "OFFERS", "apply", "blockers", "cancel", "customer_deletable", "delete", "remove_resource"]
 
 DAY = timedelta(days=1)
 OFFERS: dict[str, str] = {  # a scenario's offer name -> quotaId
@@ -123,3 +123,17 @@ def _gone(state: TenantState, azure: AzureSubscription) -> None:
     for resource in state.azure.resources_in(azure.subscription_id):
         remove_resource(state, resource)
     state.azure_subscriptions.pop(azure.subscription_id, None)
+
+
+def blockers(state: TenantState) -> list[str]:
+    """§12.7: Entra Domain Services must go first; §6 (S1): every invoice must be paid."""
+    from closegate.emulator.arm_billing import invoice_status
+
+    out = []
+    if any(r.type.lower() == "microsoft.aad/domainservices" for r in state.azure.resources.values()):
+        out.append("Directory has Microsoft Entra Domain Services enabled")
+    now = state.clock.now()
+    if any(invoice_status(i, now) in ("Due", "OverDue")
+           for a in state.azure.billing_accounts.values() for i in a.invoices):
+        out.append("Directory has one or more outstanding invoices")
+    return out

@@ -20,6 +20,7 @@ from closegate.emulator.apps import AppKind, AppRegistry, build_registry
 from closegate.emulator.certs import Pki, generate_pki
 from closegate.emulator.config_writer import EmulatorEndpoints, write_config
 from closegate.emulator.faults import FaultInjector, FaultSpec, parse_fault_spec
+from closegate.emulator.first_party import FirstPartyPopulation, populate
 from closegate.emulator.graph import GraphService
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.operator import OperatorClient, OperatorSurface
@@ -36,7 +37,7 @@ class Emulator:
 
     def __init__(self, scenario: Any = "demo", state_dir: Path | str | None = None, port: int = 0,
                  faults: str | FaultSpec | None = None, *, pki: Pki | None = None, limits: Any = None,
-                 host: str = "127.0.0.1", device_code_interval: int = 1) -> None:
+                 host: str = "127.0.0.1", device_code_interval: int = 1, first_party: str | None = None) -> None:
         self.scenario = scenario
         # Absolute, so the paths written into closegate.toml (CA bundle, keys) do not depend on the cwd.
         self._state_dir = Path(state_dir).resolve() if state_dir is not None else None
@@ -46,6 +47,7 @@ class Emulator:
         self._limits = limits
         self._host = host
         self._device_code_interval = device_code_interval
+        self._first_party = first_party  # "realistic": Microsoft's own principals (closegate.emulator.first_party)
         self._owned_dir: Path | None = None
         self._server: EmulatorServer | None = None
         self._stopping = threading.Event()
@@ -78,6 +80,8 @@ class Emulator:
         pki = self._pki or generate_pki(state_dir / "pki")
         self._pki = pki
         state = load_scenario(self.scenario)
+        if self._first_party is not None:
+            populate(state, FirstPartyPopulation.from_spec(self._first_party))
         state.eventual_delay = timedelta(seconds=self._fault_spec.eventual)
         registry = build_registry(pki)
         # The scenario's "closegate" Azure and billing roles go to the confidential client apps.

@@ -112,6 +112,7 @@ class ServicePrincipalRecord:
     deleted_at: datetime | None = None
     alternative_names: tuple[str, ...] = ()  # managed identities: ("isExplicit=...", the resource id)
     delete_after: tuple[str, ...] = ()  # appIds that must be deleted before this one can be (first_party)
+    blocks_deletion_while_enabled: bool = False  # refuses deletion and blocks the tenant delete until disabled
 
 
 @dataclass(slots=True, eq=False)

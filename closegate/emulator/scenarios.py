@@ -20,6 +20,7 @@ from closegate.emulator.clock import SimClock, parse_time
 from closegate.emulator.generator import Population, generated_spec, population_users
 from closegate.emulator.graph_roles import ROLE_NAMES
 from closegate.emulator.compat import Compat
+from closegate.emulator.first_party import FirstPartyPopulation, populate
 from closegate.emulator.records import (
     AppRecord,
     CaPolicy,
@@ -137,6 +138,11 @@ class _Loader:
         self._roles()
         self._commerce()
         self._policies()
+        if "firstParty" in spec:
+            try:
+                populate(s, FirstPartyPopulation.from_spec(spec["firstParty"]))
+            except ValueError as exc:
+                raise StateError(f"scenario: {exc}") from None
         return s
 
     def _domains(self) -> None:

@@ -311,17 +311,34 @@ class TenantState:
             if apps or sps:
                 blockers.append("Directory contains one or more applications that were added by a "
                                 "user or administrator")
+            if any(s.deleted_at is None and s.account_enabled and s.blocks_deletion_while_enabled
+                   for s in self.service_principals.values()):
+                # §12.4: some enterprise apps "might block"; disable only those that refuse deletion.
+                blockers.append("Directory contains one or more enterprise applications that cannot be "
+                                "deleted and must be disabled")
             if self.mfa_providers:
                 blockers.append("Directory has one or more Multi-Factor Authentication providers")
             if self.signup_products:
                 blockers.append("Directory has one or more self-service sign-up products")
             if self.organization.partner_tenant_type:
                 blockers.append("Directory is a 'Partner' directory")
+            blockers += azure_rules.blockers(self)
             return blockers
 
-    def delete_tenant(self, *, force: bool = False) -> None:
-        """The portal's final delete: refused while any blocker remains, unless forced (tests)."""
+    def delete_tenant(self, *, force: bool = False, as_user: str | None = None) -> None:
+        """The portal's final delete: refused while any blocker remains, unless forced (tests).
+
+        With `as_user` the person first signs in to the Entra admin center (closegate.emulator.portal:
+        a disabled portal app or no MFA method locks them out) and must be an active Global
+        Administrator (S1: "Only a Global Administrator can delete a Microsoft Entra organization").
+        """
+        from closegate.emulator.portal import sign_in
+
         with self.lock:
+            if as_user is not None:
+                person = sign_in(self, as_user, "entra")
+                if GLOBAL_ADMIN not in self.active_role_template_ids(person.user_id):
+                    raise Refused(f"{person.user_principal_name} is not an active Global Administrator")
             blockers = self.deletion_blockers()
             if blockers and not force:
                 raise Refused("; ".join(blockers))
