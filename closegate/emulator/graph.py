@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from closegate.emulator import graph_apps as apps
 from closegate.emulator import graph_b2c as b2c
@@ -30,7 +31,7 @@ from closegate.emulator.graph_common import Ctx
 from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
-from closegate.emulator.throttle import Limits, Throttle, request_cost
+from closegate.emulator.throttle import Limits, make_throttle, request_cost
 from closegate.emulator.wire import Principal, Request, Response, graph_error, new_request_id
 
 __all__ = ["DOWNLOAD_PREFIX", "GraphService", "Limits", "ROUTES", "Route"]
@@ -204,6 +205,9 @@ ROUTES: tuple[Route, ...] = (
 )
 
 DENIED = "Insufficient privileges to complete the operation."
+# Identity and access reports (throttling-limits page): audit and sign-in logs, and, as the worse case,
+# the authentication-methods reports.
+REPORT_PREFIXES = ("auditlogs/", "reports/authenticationmethods/", "reports/credentialuserregistrationdetails")
 
 
 class GraphService:
@@ -213,10 +217,13 @@ class GraphService:
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.state = state
         self.limits = limits or Limits()
-        self.throttle = Throttle(self.limits, monotonic)
+        self._monotonic = monotonic
+        self.throttle = make_throttle(self.limits, monotonic)
         self.downloads = ReportDownloads(monotonic)
 
     def set_limits(self, limits: Limits) -> None:
+        if limits.model != self.limits.model:
+            self.throttle = make_throttle(limits, self._monotonic)  # a new model starts with full buckets
         self.limits = limits
         self.throttle.limits = limits
 
@@ -263,7 +270,7 @@ class GraphService:
             self.state.tick()
             if route.conditional_access and not self.throttle.admit_conditional_access(self.state.tenant_id):
                 raise GraphFault(429, "TooManyRequests", "Please retry again later.")  # §8.3: no Retry-After
-            refused = self.throttle.admit(principal.app_id, self.state.tenant_id, self.state.size_class, cost)
+            refused = self._admit(principal.app_id, resource, query, cost)
             if refused is not None:
                 raise GraphFault(429, "TooManyRequests", "Please retry again later.", refused)
             if route.licence is not None:
@@ -273,9 +280,25 @@ class GraphService:
                       now=self.state.clock.now())
             response = route.handler(ctx)
         response.headers.append(("x-ms-resource-unit", str(cost.units)))
+        percentage = self.throttle.usage_percentage(principal.app_id, self.state.tenant_id)
+        if percentage is not None:
+            response.headers.append(("x-ms-throttle-limit-percentage", percentage))
         rid = new_request_id()
         response.headers += [("request-id", rid), ("client-request-id", req.header("client-request-id") or rid)]
         return response
+
+    def _admit(self, app_id: str, resource: str, query: Any, cost: Any) -> list[tuple[str, str]] | None:
+        """Identity reports have their own request limit instead of resource units; users read with
+        signInActivity pay both (throttling-limits page, §12.8)."""
+        tenant_id = self.state.tenant_id
+        low = resource.lower()
+        sign_in_activity = low == "users" and "signinactivity" in f"{query.select} {query.filter}".lower()
+        if low.startswith(REPORT_PREFIXES):
+            return self.throttle.admit_report(app_id, tenant_id, False)
+        refused = self.throttle.admit(app_id, tenant_id, self.state.size_class, cost)
+        if refused is None and sign_in_activity:
+            refused = self.throttle.admit_report(app_id, tenant_id, True)
+        return refused
 
     def _route(self, method: str, resource: str, version: str) -> tuple[Route, tuple[str, ...]]:
         other_method = False

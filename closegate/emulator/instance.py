@@ -37,14 +37,18 @@ class Emulator:
 
     def __init__(self, scenario: Any = "demo", state_dir: Path | str | None = None, port: int = 0,
                  faults: str | FaultSpec | None = None, *, pki: Pki | None = None, limits: Any = None,
-                 host: str = "127.0.0.1", device_code_interval: int = 1, first_party: str | None = None) -> None:
+                 host: str = "127.0.0.1", device_code_interval: int = 1, first_party: str | None = None,
+                 throttle: str | None = None) -> None:
         self.scenario = scenario
         # Absolute, so the paths written into closegate.toml (CA bundle, keys) do not depend on the cwd.
         self._state_dir = Path(state_dir).resolve() if state_dir is not None else None
         self._port = port
         self._fault_spec = faults if isinstance(faults, FaultSpec) else parse_fault_spec(faults)
         self._pki = pki
-        self._limits = limits
+        if throttle not in (None, "realistic", "legacy"):
+            raise ValueError(f"unknown throttle model {throttle!r}: use 'realistic' or 'legacy'")
+        # throttle="realistic": Graph's token buckets (closegate.emulator.throttle_bucket), unless limits are given.
+        self._limits = limits if limits is not None or throttle != "realistic" else Limits.realistic()
         self._host = host
         self._device_code_interval = device_code_interval
         self._first_party = first_party  # "realistic": Microsoft's own principals (closegate.emulator.first_party)
@@ -94,7 +98,8 @@ class Emulator:
         operator = OperatorSurface(state=state, identity=identity, faults=self.faults, log=self.log,
                                    get_limits=lambda: graph.limits,
                                    set_limits=graph.set_limits,
-                                   scenario=self.scenario_name)
+                                   scenario=self.scenario_name,
+                                   throttle_stats=lambda: graph.throttle.stats())
         app = EmulatorApp(state=state, identity=identity, issuer=issuer, graph=graph, arm=ArmService(state),
                           operator=operator, faults=self.faults, log=self.log, stopping=self._stopping)
         server = EmulatorServer(app, cert_path=pki.server_cert_path, key_path=pki.server_key_path,

@@ -68,7 +68,8 @@ def _jsonable(value: Any) -> Any:
 
 class OperatorSurface(TenantOperations):
     def __init__(self, *, state: Any, identity: IdentityPlatform, faults: FaultInjector, log: RequestLog,
-                 get_limits: Callable[[], Any], set_limits: Callable[[Any], None], scenario: str) -> None:
+                 get_limits: Callable[[], Any], set_limits: Callable[[Any], None], scenario: str,
+                 throttle_stats: Callable[[], dict[str, int]] = dict) -> None:
         self.state = state
         self.identity = identity
         self.faults = faults
@@ -76,6 +77,7 @@ class OperatorSurface(TenantOperations):
         self._limits_getter = get_limits
         self._limits_setter = set_limits
         self.scenario = scenario
+        self.throttle_stats = throttle_stats
 
     def handle(self, req: Request) -> Response:
         allowed = []

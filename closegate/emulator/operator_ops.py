@@ -26,6 +26,7 @@ OPERATION_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/subscriptions/(?P<id>[^/]+)/licenses", "reduce_licenses"),
     ("POST", "/billing/(?P<account>[^/]+)/invoices/(?P<name>[^/]+)/pay", "pay_invoice"),
     ("POST", "/portal/sign-in", "portal_sign_in"),
+    ("GET", "/throttle", "throttle"),
 ]
 
 
@@ -37,6 +38,11 @@ def _required(body: dict[str, Any], key: str) -> str:
 
 class TenantOperations:
     state: Any
+    throttle_stats: Callable[[], dict[str, int]]
+
+    def _op_throttle(self, body: dict[str, Any]) -> dict[str, int]:
+        """What Graph charged: requests, resource units (throttled ones included, §12.8) and 429s."""
+        return self.throttle_stats()
 
     def _principal(self, ref: str) -> tuple[str, str]:
         """An object id, a UPN, or "app:<appId>" -> (object id, ARM principalType)."""
@@ -138,6 +144,9 @@ class OperatorClientOperations:
 
     def pay_invoice(self, account: str, invoice: str) -> dict[str, Any]:
         return self._call("POST", f"/billing/{quote(account, safe='')}/invoices/{quote(invoice, safe='')}/pay", {})
+
+    def throttle_stats(self) -> dict[str, int]:
+        return self._call("GET", "/throttle")
 
     def portal_sign_in(self, user: str | None = None, portal: str = "entra") -> dict[str, Any]:
         return self._call("POST", "/portal/sign-in", {"portal": portal, **({"user": user} if user else {})})
