@@ -1,7 +1,7 @@
 """Scenarios are data: a tenant described in JSON (or by a ScenarioBuilder) becomes a TenantState.
 
 `load_scenario` accepts a built-in name ("demo", "ready", "hybrid", "partner", "hostile",
-"b2c"), "generated:N", a path to a scenario JSON file, or a `ScenarioBuilder`. Object ids are
+"b2c", "small-business", "enterprise"), "generated:N", a path to a scenario JSON file, or a `ScenarioBuilder`. Object ids are
 derived from names (uuid5 under the tenant id), so files stay readable and loads are repeatable.
 """
 
@@ -36,7 +36,7 @@ from closegate.emulator.state import Organization, StateError, TenantState, assi
 
 __all__ = ["BUILT_IN", "ScenarioBuilder", "build_state", "load_scenario"]
 
-BUILT_IN = ("demo", "ready", "hybrid", "partner", "hostile", "b2c")
+BUILT_IN = ("demo", "ready", "hybrid", "partner", "hostile", "b2c", "small-business", "enterprise")
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # graph-facts §6 (community convention)
 _ROLE_BY_NAME = {name.lower(): tid for tid, name in ROLE_NAMES.items()}
 
