@@ -6,12 +6,22 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12
 
 .PHONY: demo test bench system-deps clean
 
-# WeasyPrint renders through Pango; Debian ships it as libpango-1.0-0 / libpangoft2-1.0-0.
+# WeasyPrint renders through Pango (libpango-1.0-0, libpangoft2-1.0-0) and subsets fonts with
+# HarfBuzz (libharfbuzz-subset0). The reports draw every script a tenant's names may be in: DejaVu
+# for Latin, Greek, Cyrillic, Arabic and Hebrew, Noto for the rest (fonts-noto-core: Devanagari, Thai
+# and the others; fonts-noto-cjk: Chinese, Japanese, Korean; fonts-noto-color-emoji). The tests check
+# the PDF signatures independently with poppler's pdfsig (poppler-utils, also pdftoppm and pdffonts)
+# against an NSS database they make with certutil (libnss3-tools).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core \
+	fonts-noto-cjk fonts-noto-color-emoji poppler-utils libnss3-tools
+
 system-deps:
-	@if ! ldconfig -p | grep -q libpangoft2-1.0.so.0; then \
-		echo "installing Pango for PDF rendering (apt-get)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	@if ! ldconfig -p | grep -q libpangoft2-1.0.so.0 || ! ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+		|| ! fc-list | grep -q "Noto Sans CJK TC" || ! fc-list | grep -q "Noto Sans Devanagari" \
+		|| ! fc-list | grep -q "Noto Color Emoji" || ! fc-list | grep -q "DejaVu Sans" \
+		|| ! command -v pdfsig >/dev/null || ! command -v certutil >/dev/null; then \
+		echo "installing PDF rendering and checking tools and fonts (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -84,6 +84,7 @@ def peak_rss_mb() -> float:
 def read_with_closegate(config: Path) -> dict[str, Any]:
     from closegate.auth import MsalTokenProvider
     from closegate.config import load_settings
+    from closegate.facts import GLOBAL_ADMINS, PER_USER_MFA, USERS
     from closegate.graph import connect, run_concurrently
     from closegate.tenant import Tenant
 
@@ -93,11 +94,11 @@ def read_with_closegate(config: Path) -> dict[str, Any]:
     clients = connect(settings, tokens)
     tenant = Tenant(clients.graph, clients.arm, tokens)
     started = time.perf_counter()
-    admins, mfa = run_concurrently(lambda f: f(), [lambda: tenant.role_assignments(GA), tenant.per_user_mfa], 2)
+    admins, mfa = run_concurrently(lambda f: f(), [lambda: tenant.read(GLOBAL_ADMINS), lambda: tenant.read(PER_USER_MFA)], 2)
     wall = time.perf_counter() - started
     stats = clients.stats.snapshot()
     endpoints = stats["endpoints"]
-    users = len(tenant.users())
+    users = len(tenant.read(USERS))
     return {
         "users": users, "mfa_states": len(mfa), "ga_holders": len(admins), "wall_seconds": round(wall, 2),
         "requests": stats["totals"]["requests"], "throttled": stats["totals"]["throttled"],

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from closegate.models import CheckResult, ClosureDate, RunRecord, Severity, Status, Step, TenantInfo
+from closegate.records import read_record
 from closegate.reporting import render
-from closegate.reporting.integrity import read_record
 
 __all__ = ["main"]
 

@@ -8,7 +8,7 @@ or the Azure AD B2C blade of the Azure portal.
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import APPLICATIONS, B2C_INVENTORY, ORGANIZATION, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, not_applicable, passed
 from closegate.registry import check
 
@@ -24,27 +24,21 @@ EXTENSIONS_APP = "b2c-extensions-app"
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=("graph:Organization.Read.All",),
-    conditional_permissions=(
-        ("graph:IdentityUserFlow.Read.All", "B2C tenants only"),
-        ("graph:IdentityProvider.Read.All", "B2C tenants only"),
-        ("graph:TrustFrameworkKeySet.Read.All", "B2C tenants only"),
-        ("graph:Policy.Read.All", "B2C tenants only"),
-        ("graph:Application.Read.All", "B2C tenants only"),
-    ),
-    reads=("organization",),
+    reads=(ORGANIZATION, B2C_INVENTORY),
+    # The b2c-extensions-app is looked for only in a B2C directory (reading the apps is CG-009's need).
+    conditional_permissions=(("graph:Application.Read.All", "B2C tenants only"),),
     doc_url="https://learn.microsoft.com/en-us/azure/active-directory-b2c/tutorial-delete-tenant",
     why="A B2C directory cannot be deleted while user flows, identity providers, keys or custom policies remain.",
     fix="Action delete_b2c_configuration, or Azure portal (https://portal.azure.com) > Azure AD B2C > User flows, "
     "Identity providers, Identity Experience Framework > Policy keys / Custom policies > delete each.",
 )
 def b2c_directory_emptied(tenant: TenantReader) -> Outcome:
-    org = tenant.organization()
+    org = tenant.read(ORGANIZATION)
     if org.tenant_type != B2C:
         return not_applicable(f"the directory is a {org.tenant_type or 'workforce'} tenant, not Azure AD B2C",
                               {"tenant_type": org.tenant_type})
-    inventory = tenant.b2c_inventory()
-    extensions = [a.display_name for a in tenant.applications() if a.display_name == EXTENSIONS_APP]
+    inventory = tenant.read(B2C_INVENTORY)
+    extensions = [a.display_name for a in tenant.read(APPLICATIONS) if a.display_name == EXTENSIONS_APP]
     evidence = {"tenant_type": org.tenant_type, "inventory": inventory, "b2c_extensions_app": extensions}
     counts = (len(inventory.user_flows), len(inventory.identity_providers), len(inventory.policy_keysets),
               len(inventory.custom_policies))

@@ -15,8 +15,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from closegate.errors import ConfigError
-from closegate.facts import Backup, BackupReader, ContentAttestation, TenantReader, UsageRow
+from closegate.facts import (
+    BACKUP,
+    GROUPS,
+    ORGANIZATION,
+    USAGE_MAILBOX,
+    USAGE_ONEDRIVE,
+    USAGE_REPORTS,
+    USAGE_SHAREPOINT,
+    USERS,
+    Backup,
+    ContentAttestation,
+    TenantReader,
+    UsageRow,
+)
 from closegate.models import Outcome, Severity, Step, bounded, failed, passed
 from closegate.registry import check
 
@@ -35,16 +47,14 @@ _CLOCK_SKEW = timedelta(minutes=5)
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.BACKUP,
-    permissions=("graph:User.Read.All", "graph:GroupMember.Read.All", "graph:Reports.Read.All"),
+    reads=(BACKUP, ORGANIZATION, USERS, GROUPS, USAGE_MAILBOX, USAGE_ONEDRIVE, USAGE_SHAREPOINT),
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/close-your-account",
     why="Deleting users and subscriptions deletes mailboxes, OneDrive and SharePoint content for good.",
     fix="Run `closegate backup` (configure [backup] dir in closegate.toml), record where content was backed "
         "up with `closegate backup attest`, then audit again.",
 )
 def backup_taken(tenant: TenantReader) -> Outcome:
-    if not isinstance(tenant, BackupReader):
-        raise ConfigError("no backup configured", "configure [backup] in closegate.toml and run `closegate backup`")
-    backup = tenant.latest_backup()
+    backup = tenant.read(BACKUP)
     if backup is None:
         return failed("no backup has been taken", {"backup": None})
     now = tenant.now()
@@ -53,7 +63,7 @@ def backup_taken(tenant: TenantReader) -> Outcome:
         "location": backup.location, "taken": backup.taken, "age_hours": round(age.total_seconds() / 3600, 1),
         "objects": backup.items, "bytes": backup.bytes, "unavailable": list(backup.unavailable)}
     reasons: list[str] = []
-    if backup.tenant_id and backup.tenant_id != tenant.organization().id:
+    if backup.tenant_id and backup.tenant_id != tenant.read(ORGANIZATION).id:
         reasons.append(f"the backup is of tenant {backup.tenant_id}, not this one")
     if not backup.verified:
         evidence["problems"] = list(backup.problems)
@@ -90,8 +100,8 @@ def _signature(backup: Backup, evidence: dict[str, object]) -> list[str]:
 def _coverage(tenant: TenantReader, backup: Backup, evidence: dict[str, object]) -> list[str]:
     """Users and groups present now that the backup does not hold (added since, or a partial file)."""
     users = [{"id": u.id, "user_principal_name": u.user_principal_name, "display_name": u.display_name}
-             for u in tenant.users() if u.id not in backup.user_ids]
-    groups = [{"id": g.id, "display_name": g.display_name} for g in tenant.groups() if g.id not in backup.group_ids]
+             for u in tenant.read(USERS) if u.id not in backup.user_ids]
+    groups = [{"id": g.id, "display_name": g.display_name} for g in tenant.read(GROUPS) if g.id not in backup.group_ids]
     reasons = []
     for kind, missing in (("users", users), ("groups", groups)):
         if missing:
@@ -112,7 +122,7 @@ def _content(tenant: TenantReader, backup: Backup, now: datetime, evidence: dict
     total = 0
     attested: dict[str, ContentAttestation] = {}
     for report in _REPORTS:
-        for row in tenant.usage(report):
+        for row in tenant.read(USAGE_REPORTS[report]):
             if row.is_deleted or row.storage_bytes <= 0:
                 continue
             key = _key(row)

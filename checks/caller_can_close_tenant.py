@@ -12,11 +12,10 @@ passes when that person exists. Fixed by assigning the role in the portal or nam
 
 from __future__ import annotations
 
-from closegate.facts import BILLING_ADMINISTRATOR, TenantReader
+from closegate.closing_admin import closing_admin
+from closegate.facts import BILLING_ADMINISTRATOR, CALLER, GLOBAL_ADMINS, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["caller_can_close_tenant"]
 
@@ -27,8 +26,7 @@ __all__ = ["caller_can_close_tenant"]
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.BACKUP,
-    permissions=("graph:RoleManagement.Read.Directory", "graph:User.Read.All"),
-    reads=("global_admins", "users"),
+    reads=(GLOBAL_ADMINS, USERS),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Only a Global Administrator can delete the directory; a Billing Administrator can only do the "
     "subscription steps.",
@@ -37,7 +35,7 @@ __all__ = ["caller_can_close_tenant"]
     "with app sign-in, name that account in closegate.toml ([tenant] closing_admin = \"UPN\").",
 )
 def caller_can_close_tenant(tenant: TenantReader) -> Outcome:
-    caller = tenant.caller()
+    caller = tenant.read(CALLER)
     evidence = {
         "kind": caller.kind,
         "display_name": caller.display_name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from closegate.facts import TenantReader
+from closegate.facts import ORGANIZATION, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -26,15 +26,14 @@ SYNC_OFF_TAKES = timedelta(hours=72)  # §3.2, S6: "may take up to 72 hours"
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_USERS,
-    permissions=("graph:Organization.Read.All", "graph:User.Read.All"),
-    reads=("organization", "users"),
+    reads=(ORGANIZATION, USERS),
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/enterprise/turn-off-directory-synchronization",
     why="Synced users cannot be deleted in the cloud while sync is on, and the turn-off takes up to 72 hours.",
     fix="Action turn_off_directory_sync (PATCH organization onPremisesSyncEnabled=false), then wait up to 72 hours.",
 )
 def directory_sync_disabled(tenant: TenantReader) -> Outcome:
-    org = tenant.organization()
-    synced = [u for u in tenant.users() if u.on_premises_sync_enabled]
+    org = tenant.read(ORGANIZATION)
+    synced = [u for u in tenant.read(USERS) if u.on_premises_sync_enabled]
     evidence = {
         "organization_sync_enabled": org.on_premises_sync_enabled,
         "last_sync": org.on_premises_last_sync,
@@ -71,9 +70,9 @@ def directory_sync_disabled(tenant: TenantReader) -> Outcome:
     undo="cannot be turned back on for 72 hours, and it clears the on-premises attributes (graph-facts §3.2)",
 )
 def turn_off_directory_sync(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    org = tenant.organization()
+    org = tenant.read(ORGANIZATION)
     if org.on_premises_sync_enabled is not True:
         return ()
-    synced = sum(1 for u in tenant.users() if u.on_premises_sync_enabled)
+    synced = sum(1 for u in tenant.read(USERS) if u.on_premises_sync_enabled)
     return (Target(org.id, org.display_name or org.id, {}, {"synced_users": synced,
                                                           "completes_within_hours": SYNC_OFF_TAKES.total_seconds() / 3600}),)

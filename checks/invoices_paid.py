@@ -23,7 +23,6 @@ WHERE = ("Microsoft 365 admin center (https://admin.microsoft.com) > Billing > B
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=(),
     attestable=True,
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Entra refuses to delete a directory with unpaid invoices, and Graph cannot see invoices.",

@@ -10,12 +10,18 @@ are shown, not counted. Fixed by `disable_per_user_mfa`, `disable_security_defau
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.closing_admin import closing_admin
+from closegate.facts import (
+    CONDITIONAL_ACCESS_POLICIES,
+    GLOBAL_ADMINS,
+    PER_USER_MFA,
+    SECURITY_DEFAULTS,
+    USERS,
+    TenantReader,
+)
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["mfa_disabled_except_admin"]
 
@@ -26,8 +32,7 @@ __all__ = ["mfa_disabled_except_admin"]
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DISABLE_MFA,
-    permissions=("graph:Policy.Read.All", "graph:User.Read.All", "graph:RoleManagement.Read.Directory"),
-    reads=("per_user_mfa", "security_defaults", "conditional_access_policies", "users", "global_admins"),
+    reads=(PER_USER_MFA, SECURITY_DEFAULTS, CONDITIONAL_ACCESS_POLICIES, USERS, GLOBAL_ADMINS),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/authentication/howto-mfa-userstates",
     why="Microsoft's procedure requires MFA off for every account but the closing Global Administrator.",
     fix="Actions disable_per_user_mfa, disable_security_defaults and disable_mfa_policies.",
@@ -35,10 +40,10 @@ __all__ = ["mfa_disabled_except_admin"]
 def mfa_disabled_except_admin(tenant: TenantReader) -> Outcome:
     admin = closing_admin(tenant)
     keep = admin.user.id if admin.user else None
-    names = {u.id: u.user_principal_name for u in tenant.users()}
-    per_user = [m for m in tenant.per_user_mfa() if m.state != "disabled" and m.user_id != keep]
-    defaults = tenant.security_defaults().is_enabled
-    policies = [p for p in tenant.conditional_access_policies() if p.demands_mfa]
+    names = {u.id: u.user_principal_name for u in tenant.read(USERS)}
+    per_user = [m for m in tenant.read(PER_USER_MFA) if m.state != "disabled" and m.user_id != keep]
+    defaults = tenant.read(SECURITY_DEFAULTS).is_enabled
+    policies = [p for p in tenant.read(CONDITIONAL_ACCESS_POLICIES) if p.demands_mfa]
     enforced = [p for p in policies if p.state == "enabled"]
     report_only = [p for p in policies if p.state == "enabledForReportingButNotEnforced"]
     evidence = {
@@ -69,9 +74,9 @@ def mfa_disabled_except_admin(tenant: TenantReader) -> Outcome:
     undo="set perUserMfaState back to enabled or enforced (beta authentication/requirements, graph-facts §5.1)",
 )
 def disable_per_user_mfa(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    names = {u.id: u.user_principal_name for u in tenant.users()}
+    names = {u.id: u.user_principal_name for u in tenant.read(USERS)}
     return tuple(Target(m.user_id, names.get(m.user_id, m.user_id), {}, {"per_user_mfa_state": m.state})
-                 for m in tenant.per_user_mfa() if m.state != "disabled" and not scope.protects(m.user_id))
+                 for m in tenant.read(PER_USER_MFA) if m.state != "disabled" and not scope.protects(m.user_id))
 
 
 @action(
@@ -87,7 +92,7 @@ def disable_per_user_mfa(tenant: TenantReader, scope: Scope) -> tuple[Target, ..
     undo="turn security defaults on again (Entra admin center > Properties > Manage security defaults)",
 )
 def disable_security_defaults(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    if not tenant.security_defaults().is_enabled:
+    if not tenant.read(SECURITY_DEFAULTS).is_enabled:
         return ()
     return (Target("identitySecurityDefaultsEnforcementPolicy", "security defaults", {}, {"is_enabled": True}),)
 
@@ -107,4 +112,4 @@ def disable_security_defaults(tenant: TenantReader, scope: Scope) -> tuple[Targe
 def disable_mfa_policies(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     return tuple(Target(p.id, p.display_name, {"display_name": p.display_name},
                         {"state": p.state, "mfa": p.requires_mfa, "authentication_strength": p.authentication_strength})
-                 for p in tenant.conditional_access_policies() if p.demands_mfa and p.state == "enabled")
+                 for p in tenant.read(CONDITIONAL_ACCESS_POLICIES) if p.demands_mfa and p.state == "enabled")

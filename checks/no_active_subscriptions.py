@@ -8,7 +8,7 @@ center, or the partner who owns a CSP subscription (ownerTenantId set, S9).
 
 from __future__ import annotations
 
-from closegate.facts import CompanySubscription, TenantReader
+from closegate.facts import COMPANY_SUBSCRIPTIONS, SUBSCRIBED_SKUS, CompanySubscription, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -30,16 +30,15 @@ def _row(s: CompanySubscription) -> dict[str, object]:
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.CANCEL_SUBSCRIPTIONS,
-    permissions=("graph:Organization.Read.All",),
-    reads=("company_subscriptions", "subscribed_skus"),
+    reads=(COMPANY_SUBSCRIPTIONS, SUBSCRIBED_SKUS),
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/subscriptions/cancel-your-subscription",
     why="Entra refuses to delete a directory with a subscription to any Microsoft Online Service.",
     fix="Microsoft 365 admin center (https://admin.microsoft.com) > Billing > Your products > select the "
     "subscription > Cancel subscription; a partner-owned (CSP) subscription is cancelled by that partner.",
 )
 def no_active_subscriptions(tenant: TenantReader) -> Outcome:
-    active = [s for s in tenant.company_subscriptions() if s.status in ACTIVE]
-    skus = [k for k in tenant.subscribed_skus() if k.enabled_units or k.warning_units]
+    active = [s for s in tenant.read(COMPANY_SUBSCRIPTIONS) if s.status in ACTIVE]
+    skus = [k for k in tenant.read(SUBSCRIBED_SKUS) if k.enabled_units or k.warning_units]
     partner = sum(1 for s in active if s.owner_tenant_id)
     evidence = {
         "active_subscriptions": [_row(s) for s in active],

@@ -8,7 +8,7 @@ Fixed by `delete_app_registrations`.
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import APPLICATIONS, CALLER, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -22,16 +22,15 @@ __all__ = ["no_app_registrations"]
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=("graph:Application.Read.All",),
-    reads=("applications",),
+    reads=(APPLICATIONS,),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Entra refuses to delete a directory that still contains applications.",
     fix="Action delete_app_registrations, or Entra admin center (https://entra.microsoft.com) > Identity > "
     "Applications > App registrations > All applications > select > Delete.",
 )
 def no_app_registrations(tenant: TenantReader) -> Outcome:
-    own_app_id = tenant.caller().app_id
-    apps = tenant.applications()
+    own_app_id = tenant.read(CALLER).app_id
+    apps = tenant.read(APPLICATIONS)
     remaining = [a for a in apps if a.app_id != own_app_id]
     evidence = {
         "remaining": len(remaining),
@@ -58,4 +57,4 @@ def no_app_registrations(tenant: TenantReader) -> Outcome:
 )
 def delete_app_registrations(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     return tuple(Target(a.id, a.display_name, {"app_id": a.app_id, "display_name": a.display_name})
-                 for a in tenant.applications() if a.app_id != scope.caller_app_id and not scope.protects(a.id))
+                 for a in tenant.read(APPLICATIONS) if a.app_id != scope.caller_app_id and not scope.protects(a.id))

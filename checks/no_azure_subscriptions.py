@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from closegate.facts import AzureSubscription, TenantReader
+from closegate.facts import AZURE_SUBSCRIPTIONS, AzureSubscription, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -35,8 +35,7 @@ def deletable_after_cancel(sub: AzureSubscription) -> timedelta:
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=("arm:Microsoft.Resources/subscriptions/read",),
-    reads=("azure_subscriptions",),
+    reads=(AZURE_SUBSCRIPTIONS,),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Entra refuses to delete a directory with an active or cancelled Azure subscription.",
     fix="Action cancel_azure_subscriptions, then Azure portal (https://portal.azure.com) > Subscriptions > "
@@ -44,7 +43,7 @@ def deletable_after_cancel(sub: AzureSubscription) -> timedelta:
 )
 def no_azure_subscriptions(tenant: TenantReader) -> Outcome:
     now = tenant.now()
-    subs = [s for s in tenant.azure_subscriptions() if s.state not in GONE]
+    subs = [s for s in tenant.read(AZURE_SUBSCRIPTIONS) if s.state not in GONE]
     cancelled = [s for s in subs if s.state in CANCELLED]
     active = [s for s in subs if s.state not in CANCELLED]
     rows = [{"subscription_id": s.subscription_id, "name": s.display_name, "state": s.state, "quota_id": s.quota_id,
@@ -79,7 +78,7 @@ def no_azure_subscriptions(tenant: TenantReader) -> Outcome:
 def cancel_azure_subscriptions(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     return tuple(Target(s.subscription_id, s.display_name, {"display_name": s.display_name},
                         {"state": s.state, "quota_id": s.quota_id, "deletable_after_days": deletable_after_cancel(s).days})
-                 for s in tenant.azure_subscriptions() if s.state not in CANCELLED | GONE)
+                 for s in tenant.read(AZURE_SUBSCRIPTIONS) if s.state not in CANCELLED | GONE)
 
 
 @action(

@@ -9,7 +9,7 @@ Fixed by `delete_service_principals` (disabling the ones that refuse deletion).
 
 from __future__ import annotations
 
-from closegate.facts import ServicePrincipal, TenantReader
+from closegate.facts import CALLER, SERVICE_PRINCIPALS, ServicePrincipal, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -28,16 +28,15 @@ def _row(sp: ServicePrincipal) -> dict[str, object]:
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=("graph:Application.Read.All",),
-    reads=("service_principals",),
+    reads=(SERVICE_PRINCIPALS,),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Entra refuses to delete a directory holding applications added by a user or administrator.",
     fix="Action delete_service_principals, or Entra admin center (https://entra.microsoft.com) > Identity > "
     "Applications > Enterprise applications > select > Properties > Delete.",
 )
 def no_deletable_service_principals(tenant: TenantReader) -> Outcome:
-    caller = tenant.caller()
-    sps = tenant.service_principals()
+    caller = tenant.read(CALLER)
+    sps = tenant.read(SERVICE_PRINCIPALS)
     own = [sp for sp in sps if sp.app_id == caller.app_id]
     first_party = [sp for sp in sps if sp.is_microsoft_first_party and sp not in own]
     remaining = [sp for sp in sps if not sp.is_microsoft_first_party and sp not in own]
@@ -70,7 +69,7 @@ def no_deletable_service_principals(tenant: TenantReader) -> Outcome:
 def delete_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     return tuple(Target(sp.id, sp.display_name, {"app_id": sp.app_id, "display_name": sp.display_name},
                         {"type": sp.service_principal_type})
-                 for sp in tenant.service_principals()
+                 for sp in tenant.read(SERVICE_PRINCIPALS)
                  if not sp.is_microsoft_first_party and sp.app_id != scope.caller_app_id and not scope.protects(sp.id))
 
 
@@ -89,5 +88,5 @@ def delete_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Targe
 def disable_undeletable_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     # graph-facts §6 (S1): principals that cannot be removed are disabled; they do not block (S35).
     return tuple(Target(sp.id, sp.display_name, {"app_id": sp.app_id, "display_name": sp.display_name})
-                 for sp in tenant.service_principals()
+                 for sp in tenant.read(SERVICE_PRINCIPALS)
                  if sp.is_microsoft_first_party and sp.account_enabled and not scope.protects(sp.id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from closegate.facts import CompanySubscription, TenantReader
+from closegate.facts import COMPANY_SUBSCRIPTIONS, SUBSCRIBED_SKUS, CompanySubscription, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -35,8 +35,7 @@ def _gone_by(s: CompanySubscription, now: datetime) -> datetime:
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.DELETE_DISABLED_SUBSCRIPTIONS,
-    permissions=("graph:Organization.Read.All",),
-    reads=("company_subscriptions", "subscribed_skus"),
+    reads=(COMPANY_SUBSCRIPTIONS, SUBSCRIBED_SKUS),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Subscriptions must be Deprovisioned (72 hours after deletion) before Entra deletes the directory.",
     fix="Microsoft 365 admin center (https://admin.microsoft.com) > Billing > Your products > select the "
@@ -44,8 +43,8 @@ def _gone_by(s: CompanySubscription, now: datetime) -> datetime:
 )
 def no_disabled_subscriptions(tenant: TenantReader) -> Outcome:
     now = tenant.now()
-    disabled = [s for s in tenant.company_subscriptions() if s.status in DISABLED]
-    skus = [k for k in tenant.subscribed_skus() if k.suspended_units or k.locked_out_units]
+    disabled = [s for s in tenant.read(COMPANY_SUBSCRIPTIONS) if s.status in DISABLED]
+    skus = [k for k in tenant.read(SUBSCRIBED_SKUS) if k.suspended_units or k.locked_out_units]
     rows = [{"id": s.id, "sku": s.sku_part_number, "status": s.status, "next_lifecycle": s.next_lifecycle,
              "gone_by": _gone_by(s, now), "partner_owned": s.owner_tenant_id is not None} for s in disabled]
     evidence = {

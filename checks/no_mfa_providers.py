@@ -23,7 +23,6 @@ WHERE = ("Entra admin center (https://entra.microsoft.com) as Authentication Pol
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=(),
     attestable=True,
     doc_url="https://learn.microsoft.com/en-us/entra/identity/authentication/concept-mfa-authprovider",
     why="Entra refuses to delete a directory with an MFA provider, and no API can see providers.",

@@ -10,12 +10,11 @@ Administrator leaves no closing administrator, and the check fails saying so. Fi
 
 from __future__ import annotations
 
-from closegate.facts import GLOBAL_ADMINISTRATOR, TenantReader
+from closegate.closing_admin import closing_admin
+from closegate.facts import GLOBAL_ADMINISTRATOR, GLOBAL_ADMINS, ROLE_ASSIGNMENTS, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["no_other_users"]
 
@@ -26,8 +25,7 @@ __all__ = ["no_other_users"]
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.DELETE_USERS,
-    permissions=("graph:User.Read.All", "graph:RoleManagement.Read.Directory"),
-    reads=("users", "global_admins"),
+    reads=(USERS, GLOBAL_ADMINS),
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/close-your-account",
     why="Entra refuses to delete a directory that holds any user but the Global Administrator deleting it.",
     fix="Action delete_users; synced users are deleted on-premises or after sync is off (CG-005).",
@@ -35,7 +33,7 @@ __all__ = ["no_other_users"]
 def no_other_users(tenant: TenantReader) -> Outcome:
     admin = closing_admin(tenant)
     keep = admin.user.id if admin.user else None
-    others = [u for u in tenant.users() if u.id != keep]
+    others = [u for u in tenant.read(USERS) if u.id != keep]
     by_kind = {
         "members": sum(1 for u in others if not u.is_guest),
         "guests": sum(1 for u in others if u.is_guest),
@@ -46,8 +44,10 @@ def no_other_users(tenant: TenantReader) -> Outcome:
         "closing_admin": admin.user.user_principal_name if admin.user else None,
         "remaining": len(others),
         **by_kind,
-        "users": [{"id": u.id, "user_principal_name": u.user_principal_name, "user_type": u.user_type,
-                   "account_enabled": u.account_enabled, "synced": u.on_premises_sync_enabled} for u in others],
+        # The display name is who the approver recognises (in whatever script the tenant wrote it).
+        "users": [{"id": u.id, "display_name": u.display_name, "user_principal_name": u.user_principal_name,
+                   "user_type": u.user_type, "account_enabled": u.account_enabled,
+                   "synced": u.on_premises_sync_enabled} for u in others],
     }
     if others:
         counts = (f"({by_kind['members']} members, {by_kind['guests']} guests, {by_kind['disabled']} disabled, "
@@ -80,7 +80,7 @@ def remove_roles_of_departing_users(tenant: TenantReader, scope: Scope) -> tuple
     # (graph-facts §2.3, S23); with the roles removed first, User.DeleteRestore.All is enough.
     # Global Administrator is left to remove_other_global_admins (CG-003); eligibilities do not
     # count as holding a role until activated.
-    return tuple(Target.for_role_assignment(a) for a in tenant.role_assignments(None)
+    return tuple(Target.for_role_assignment(a) for a in tenant.read(ROLE_ASSIGNMENTS)
                  if a.kind == "active" and a.via_group_id is None and a.principal_type == "user"
                  and a.role_definition_id != GLOBAL_ADMINISTRATOR and not scope.protects(a.principal_id))
 
@@ -103,4 +103,4 @@ def delete_users(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     return tuple(Target(u.id, u.user_principal_name,
                         {"user_principal_name": u.user_principal_name, "display_name": u.display_name},
                         {"on_premises_sync_enabled": u.on_premises_sync_enabled, "user_type": u.user_type})
-                 for u in tenant.users() if not scope.protects(u.id))
+                 for u in tenant.read(USERS) if not scope.protects(u.id))

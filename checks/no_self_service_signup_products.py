@@ -24,7 +24,6 @@ WHERE = ("Entra admin center (https://entra.microsoft.com) > Identity > Billing 
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=(),
     attestable=True,
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Self-service sign-up products block the directory delete until fully deleted; no API lists them.",

@@ -6,7 +6,7 @@ Microsoft: "Directory is a 'Partner' directory" blocks deletion; only Partner Su
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import ORGANIZATION, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 
@@ -19,14 +19,13 @@ __all__ = ["not_partner_directory"]
     severity=Severity.HIGH,
     blocking=True,
     step=Step.DELETE_DIRECTORY,
-    permissions=("graph:Organization.Read.All",),
-    reads=("organization",),
+    reads=(ORGANIZATION,),
     doc_url="https://learn.microsoft.com/en-us/troubleshoot/azure/entra/entra-id/dir-dmns-obj/cannot-delete-directory-azure-portal",
     why="Entra refuses to delete a 'Partner' directory until Partner Support removes the partner type.",
     fix="Open a case with Microsoft Partner Support (Partner Center > Help + support) to remove the partner type.",
 )
 def not_partner_directory(tenant: TenantReader) -> Outcome:
-    org = tenant.organization()
+    org = tenant.read(ORGANIZATION)
     evidence = {"partner_tenant_type": org.partner_tenant_type, "organization": org.display_name}
     if org.partner_tenant_type:
         return failed(f"the directory is a partner directory (partnerTenantType {org.partner_tenant_type})", evidence)

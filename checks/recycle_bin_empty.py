@@ -7,7 +7,16 @@ them makes the closure final and is part of closegate's final step. Fixed by `pu
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import (
+    APPLICATIONS,
+    DELETED,
+    DELETED_APPLICATIONS,
+    DELETED_SERVICE_PRINCIPALS,
+    DELETED_USERS,
+    SERVICE_PRINCIPALS,
+    USERS,
+    TenantReader,
+)
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -23,15 +32,14 @@ KINDS = ("user", "application", "servicePrincipal")
     severity=Severity.LOW,
     blocking=False,
     step=Step.DELETE_DIRECTORY,
-    permissions=("graph:User.Read.All", "graph:Application.Read.All"),
-    reads=("deleted_users", "deleted_applications", "deleted_service_principals"),
+    reads=(DELETED_USERS, DELETED_APPLICATIONS, DELETED_SERVICE_PRINCIPALS),
     doc_url="https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list",
     why="Soft-deleted objects stay restorable, with their data, for 30 days after deletion.",
     fix="Action purge_recycle_bin, or Entra admin center (https://entra.microsoft.com) > Identity > Users > "
     "Deleted users (and App registrations > Deleted applications) > Delete permanently.",
 )
 def recycle_bin_empty(tenant: TenantReader) -> Outcome:
-    found = {kind: tenant.deleted_items(kind) for kind in KINDS}
+    found = {kind: tenant.read(DELETED[kind]) for kind in KINDS}
     evidence = {
         kind: [{"id": d.id, "display_name": d.display_name, "deleted": d.deleted,
                 "user_principal_name": d.user_principal_name} for d in items]
@@ -62,10 +70,10 @@ def purge_recycle_bin(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
     """What is in the bin now, plus what this plan deletes (it is in the bin by the time this runs)."""
     planned: dict[str, str] = {}
     for kind in KINDS:
-        for d in tenant.deleted_items(kind):
+        for d in tenant.read(DELETED[kind]):
             planned[d.id] = d.user_principal_name or d.display_name
-    planned.update({u.id: u.user_principal_name for u in tenant.users()})
-    planned.update({a.id: a.display_name for a in tenant.applications() if a.app_id != scope.caller_app_id})
-    planned.update({sp.id: sp.display_name for sp in tenant.service_principals()
+    planned.update({u.id: u.user_principal_name for u in tenant.read(USERS)})
+    planned.update({a.id: a.display_name for a in tenant.read(APPLICATIONS) if a.app_id != scope.caller_app_id})
+    planned.update({sp.id: sp.display_name for sp in tenant.read(SERVICE_PRINCIPALS)
                     if sp.app_id != scope.caller_app_id and not sp.is_microsoft_first_party})
     return tuple(Target(oid, label) for oid, label in sorted(planned.items()) if not scope.protects(oid))

@@ -12,12 +12,11 @@ counted. Fixed by deleting the other holders (`delete_users`) or removing their 
 
 from __future__ import annotations
 
-from closegate.facts import GLOBAL_ADMINISTRATOR, RoleAssignment, TenantReader
+from closegate.closing_admin import closing_admin
+from closegate.facts import CALLER, GLOBAL_ADMINS, USERS, RoleAssignment, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
-
-from closegate.checks._closing_admin import closing_admin
 
 __all__ = ["single_global_admin"]
 
@@ -33,17 +32,15 @@ def _holder(a: RoleAssignment) -> dict[str, object]:
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.DELETE_USERS,
-    permissions=("graph:RoleManagement.Read.Directory", "graph:RoleEligibilitySchedule.Read.Directory",
-                 "graph:GroupMember.Read.All", "graph:User.Read.All"),
-    reads=("global_admins", "users"),
+    reads=(GLOBAL_ADMINS, USERS),
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Entra refuses to delete a directory while any user but the one Global Administrator deleting it remains.",
     fix="Action delete_users, or Entra admin center (https://entra.microsoft.com) > Identity > Roles & admins > "
     "Global Administrator > Assignments (and Eligible assignments) > Remove.",
 )
 def single_global_admin(tenant: TenantReader) -> Outcome:
-    caller = tenant.caller()
-    assignments = tenant.role_assignments(GLOBAL_ADMINISTRATOR)
+    caller = tenant.read(CALLER)
+    assignments = tenant.read(GLOBAL_ADMINS)
     own = [a for a in assignments if a.principal_type == "servicePrincipal" and a.principal_id == caller.object_id]
     counted = [a for a in assignments if a.principal_type != "group" and a not in own]
     users = sorted({a.principal_id for a in counted if a.principal_type == "user"})
@@ -82,7 +79,7 @@ def single_global_admin(tenant: TenantReader) -> Outcome:
 def _removable(tenant: TenantReader, scope: Scope, kind: str) -> list[RoleAssignment]:
     """Direct assignments of `kind` to anyone but the protected; a group's only when no protected member
     holds the role through it (removing it would strip the closing admin)."""
-    assignments = [a for a in tenant.role_assignments(GLOBAL_ADMINISTRATOR) if a.kind == kind]
+    assignments = [a for a in tenant.read(GLOBAL_ADMINS) if a.kind == kind]
     through_protected = {a.via_group_id for a in assignments if a.via_group_id and scope.protects(a.principal_id)}
     return [a for a in assignments if a.via_group_id is None and not scope.protects(a.principal_id)
             and a.principal_id not in through_protected]

@@ -7,7 +7,7 @@ cannot say whose data it is. Fixed by `reveal_report_names` (PATCH adminReportSe
 
 from __future__ import annotations
 
-from closegate.facts import TenantReader
+from closegate.facts import REPORT_SETTINGS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
 from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
@@ -21,15 +21,14 @@ __all__ = ["usage_report_names_visible"]
     severity=Severity.MEDIUM,
     blocking=False,
     step=Step.BACKUP,
-    permissions=("graph:ReportSettings.Read.All",),
-    reads=("report_settings",),
+    reads=(REPORT_SETTINGS,),
     doc_url="https://learn.microsoft.com/en-us/graph/api/resources/adminreportsettings",
     why="With concealed names the backup inventory cannot tell whose mailbox or OneDrive holds what.",
     fix="Action reveal_report_names, or Microsoft 365 admin center (https://admin.microsoft.com) > Settings > "
     "Org settings > Reports > clear 'Display concealed user, group, and site names in all reports'.",
 )
 def usage_report_names_visible(tenant: TenantReader) -> Outcome:
-    concealed = tenant.report_settings().display_concealed_names
+    concealed = tenant.read(REPORT_SETTINGS).display_concealed_names
     evidence = {"display_concealed_names": concealed}
     if concealed:
         return failed("usage reports conceal user, group and site names, so 0 owners can be named in the backup "
@@ -51,6 +50,6 @@ def usage_report_names_visible(tenant: TenantReader) -> Outcome:
     "admin center > Settings > Org settings > Reports > 'Display concealed user, group, and site names'",
 )
 def reveal_report_names(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
-    if not tenant.report_settings().display_concealed_names:
+    if not tenant.read(REPORT_SETTINGS).display_concealed_names:
         return ()
     return (Target("adminReportSettings", "usage report settings", {}, {"display_concealed_names": True}),)

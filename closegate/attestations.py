@@ -8,8 +8,6 @@ attested travel together. The runner turns ATTEST into PASS only with a matching
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from closegate.errors import ConfigError
+from closegate.files import write_atomic
 from closegate.models import iso, parse_time
 
 __all__ = ["FILE_NAME", "Attestation", "latest_valid", "load", "save"]
@@ -87,9 +86,4 @@ def save(directory: Path, attestations: Iterable[Attestation]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / FILE_NAME
     body = {"version": _FILE_VERSION, "attestations": [a.to_json() for a in attestations]}
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".attestations.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(body, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, json.dumps(body, indent=2, ensure_ascii=False) + "\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import sys
 import threading
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from closegate.config import Secret, Settings
 from closegate.errors import AuthError, ConfigError, TransportError
+from closegate.files import write_atomic
 from closegate.graph.transport import TRANSPORT_ERRORS, new_session
 
 __all__ = ["DeviceCodePrompt", "MsalTokenProvider", "TokenProvider", "token_claims"]
@@ -350,13 +350,7 @@ def _save_cache(cache: msal.SerializableTokenCache, path: Path) -> None:
     if not cache.has_state_changed:
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    # Created 0600 from the start: the cache holds refresh tokens.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(cache.serialize())
-    os.replace(tmp, path)
-    os.chmod(path, 0o600)
+    write_atomic(path, cache.serialize())  # 0600 from the start: the cache holds refresh tokens
     cache.has_state_changed = False
 
 

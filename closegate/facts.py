@@ -5,15 +5,17 @@ dataclasses so a check cannot change what another check will read. `TenantReader
 between the checks and Microsoft Graph: checks depend on this Protocol, `closegate.tenant.Tenant`
 implements it over Graph, and tests may implement it over fixtures.
 
-Every reader method may raise a `closegate.errors.ClosegateError` (PermissionDenied, Throttled,
-TransportError, MalformedResponse); the runner turns that into an ERROR result that names the cause.
+Each thing closegate reads is declared once below as a `Fact` (its record type, what it is, and the
+permissions reading it needs); checks read facts through `TenantReader.read`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "GLOBAL_ADMINISTRATOR",
@@ -22,7 +24,6 @@ __all__ = [
     "Application",
     "AzureSubscription",
     "Backup",
-    "BackupReader",
     "Caller",
     "CompanySubscription",
     "ConditionalAccessPolicy",
@@ -40,6 +41,14 @@ __all__ = [
     "ServicePrincipal",
     "SubscribedSku",
     "TenantReader",
+    "Fact",
+    "ALL_FACTS",
+    "fact_named",
+    "ORGANIZATION", "CALLER", "USERS", "GROUPS", "GLOBAL_ADMINS", "ROLE_ASSIGNMENTS", "SUBSCRIBED_SKUS",
+    "COMPANY_SUBSCRIPTIONS", "PER_USER_MFA", "SECURITY_DEFAULTS", "CONDITIONAL_ACCESS_POLICIES",
+    "REGISTRATION_DETAILS", "APPLICATIONS", "SERVICE_PRINCIPALS", "DOMAINS", "AZURE_SUBSCRIPTIONS",
+    "USAGE_MAILBOX", "USAGE_ONEDRIVE", "USAGE_SHAREPOINT", "USAGE_REPORTS", "DELETED", "REPORT_SETTINGS", "DELETED_USERS",
+    "DELETED_APPLICATIONS", "DELETED_SERVICE_PRINCIPALS", "B2C_INVENTORY", "BACKUP",
     "UsageRow",
     "User",
 ]
@@ -303,22 +312,119 @@ class Backup:
     signature_valid: bool = False  # it verifies with signature_key
 
 
-@runtime_checkable
-class BackupReader(Protocol):
-    """Implemented by a reader that knows the configured backup; absent means "no backup configured"."""
+@dataclass(frozen=True, eq=False)
+class Fact(Generic[T]):
+    """One thing closegate reads from a tenant, declared once.
 
-    def latest_backup(self) -> Backup | None: ...
+    A check names the facts it reads (`@check(reads=(USERS, ...))`) and reads them with
+    `tenant.read(USERS)`; the runner prefetches what the checks name, the permission model folds each
+    fact's permissions into the needs of the checks that read it, and test fakes answer any fact
+    (`empty` unless a test gives a value). How the facade reads a fact from Graph is written once, in
+    closegate.tenant, beside the other reads; payloads become records in closegate.tenant_parse.
+    Facts compare by identity: each is a module constant.
+    """
+
+    name: str
+    about: str
+    permissions: tuple[str, ...] = ()  # "graph:<permission>" or "arm:<action>", least privileged
+    conditional_permissions: tuple[tuple[str, str], ...] = ()  # (permission, when it is needed)
+    empty: Any = ()  # what a tenant without such objects answers (and what a fake answers by default)
+
+    def __repr__(self) -> str:
+        return f"Fact({self.name})"
+
+
+_GA_READ = ("graph:RoleManagement.Read.Directory", "graph:RoleEligibilitySchedule.Read.Directory",
+            "graph:GroupMember.Read.All")
+
+ORGANIZATION: Fact[Organization] = Fact(
+    "organization", "the tenant's organization object", ("graph:Organization.Read.All",), empty=None)
+CALLER: Fact[Caller] = Fact(
+    "caller", "who closegate is signed in as, and its roles and granted permissions", empty=None)
+# The caller is read before any check; if it cannot be read every check is ERROR naming why, so its
+# reads (the token, /me or the app's service principal) are not preflighted per check.
+USERS: Fact[tuple[User, ...]] = Fact("users", "every user of the directory", ("graph:User.Read.All",))
+GROUPS: Fact[tuple[Group, ...]] = Fact(
+    "groups", "every group, with the members of role-assignable groups", ("graph:GroupMember.Read.All",))
+GLOBAL_ADMINS: Fact[tuple[RoleAssignment, ...]] = Fact(
+    "global_admins", "active and PIM-eligible holders of Global Administrator, groups expanded", _GA_READ)
+ROLE_ASSIGNMENTS: Fact[tuple[RoleAssignment, ...]] = Fact(
+    "role_assignments", "active and PIM-eligible holders of every directory role, groups expanded", _GA_READ)
+SUBSCRIBED_SKUS: Fact[tuple[SubscribedSku, ...]] = Fact(
+    "subscribed_skus", "the licence SKUs the tenant has (subscribedSkus)", ("graph:Organization.Read.All",))
+COMPANY_SUBSCRIPTIONS: Fact[tuple[CompanySubscription, ...]] = Fact(
+    "company_subscriptions", "the commerce subscriptions (directory/subscriptions)", ("graph:Organization.Read.All",))
+PER_USER_MFA: Fact[tuple[PerUserMfa, ...]] = Fact(
+    "per_user_mfa", "the per-user MFA state of every user (beta)", ("graph:Policy.Read.All", "graph:User.Read.All"))
+SECURITY_DEFAULTS: Fact[SecurityDefaults] = Fact(
+    "security_defaults", "whether security defaults are on", ("graph:Policy.Read.All",), empty=SecurityDefaults(False))
+CONDITIONAL_ACCESS_POLICIES: Fact[tuple[ConditionalAccessPolicy, ...]] = Fact(
+    "conditional_access_policies", "every Conditional Access policy", ("graph:Policy.Read.All",))
+REGISTRATION_DETAILS: Fact[tuple[RegistrationDetail, ...]] = Fact(
+    "registration_details", "each user's registered authentication methods", ("graph:AuditLog.Read.All",))
+APPLICATIONS: Fact[tuple[Application, ...]] = Fact(
+    "applications", "every app registration", ("graph:Application.Read.All",))
+SERVICE_PRINCIPALS: Fact[tuple[ServicePrincipal, ...]] = Fact(
+    "service_principals", "every service principal (enterprise application)", ("graph:Application.Read.All",))
+DOMAINS: Fact[tuple[Domain, ...]] = Fact("domains", "the tenant's domains", ("graph:Domain.Read.All",))
+AZURE_SUBSCRIPTIONS: Fact[tuple[AzureSubscription, ...]] = Fact(
+    "azure_subscriptions", "the Azure subscriptions the caller can see (ARM)",
+    ("arm:Microsoft.Resources/subscriptions/read",))
+USAGE_MAILBOX: Fact[tuple[UsageRow, ...]] = Fact(
+    "usage_mailbox", "the mailbox usage report (D7)", ("graph:Reports.Read.All",))
+USAGE_ONEDRIVE: Fact[tuple[UsageRow, ...]] = Fact(
+    "usage_onedrive", "the OneDrive usage report (D7)", ("graph:Reports.Read.All",))
+USAGE_SHAREPOINT: Fact[tuple[UsageRow, ...]] = Fact(
+    "usage_sharepoint", "the SharePoint site usage report (D7)", ("graph:Reports.Read.All",))
+REPORT_SETTINGS: Fact[ReportSettings] = Fact(
+    "report_settings", "whether usage reports conceal names", ("graph:ReportSettings.Read.All",),
+    empty=ReportSettings(False))
+DELETED_USERS: Fact[tuple[DeletedItem, ...]] = Fact(
+    "deleted_users", "soft-deleted users (recycle bin)", ("graph:User.Read.All",))
+DELETED_APPLICATIONS: Fact[tuple[DeletedItem, ...]] = Fact(
+    "deleted_applications", "soft-deleted app registrations (recycle bin)", ("graph:Application.Read.All",))
+DELETED_SERVICE_PRINCIPALS: Fact[tuple[DeletedItem, ...]] = Fact(
+    "deleted_service_principals", "soft-deleted service principals (recycle bin)", ("graph:Application.Read.All",))
+B2C_INVENTORY: Fact[B2CInventory] = Fact(
+    "b2c_inventory", "user flows, identity providers, policy keys and custom policies (B2C tenants only)",
+    ("graph:Organization.Read.All",),
+    conditional_permissions=tuple((p, "B2C tenants only") for p in (
+        "graph:IdentityUserFlow.Read.All", "graph:IdentityProvider.Read.All", "graph:TrustFrameworkKeySet.Read.All",
+        "graph:Policy.Read.All")),
+    empty=B2CInventory((), (), (), ()))
+BACKUP: Fact[Backup | None] = Fact(
+    "backup", "the newest backup closegate took, re-verified (None: none was finished yet)", empty=None)
+
+USAGE_REPORTS: dict[str, Fact[tuple[UsageRow, ...]]] = {
+    "mailbox": USAGE_MAILBOX, "onedrive": USAGE_ONEDRIVE, "sharepoint": USAGE_SHAREPOINT}
+DELETED: dict[str, Fact[tuple[DeletedItem, ...]]] = {
+    "user": DELETED_USERS, "application": DELETED_APPLICATIONS, "servicePrincipal": DELETED_SERVICE_PRINCIPALS}
+ALL_FACTS: tuple[Fact[Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Fact))
+
+
+def fact_named(name: str) -> Fact[Any]:
+    """The declared fact called `name` (tests and tools name facts; checks use the constants)."""
+    for fact in ALL_FACTS:
+        if fact.name == name:
+            return fact
+    raise KeyError(f"no fact is named {name!r}; declared: {', '.join(f.name for f in ALL_FACTS)}")
 
 
 class TenantReader(Protocol):
-    """The read-only facade checks see. Each method returns every object (paging is hidden)."""
+    """The read-only facade checks see. Every fact returns every object (paging is hidden).
+
+    `read` may raise a ClosegateError (PermissionDenied, Throttled, TransportError, MalformedResponse);
+    the runner turns it into an ERROR result naming the cause.
+    """
 
     def now(self) -> datetime:
         """The tenant's clock (the Date header of Graph's answers), timezone-aware UTC."""
         ...
 
-    def organization(self) -> Organization: ...
-    def caller(self) -> Caller: ...
+    def read(self, fact: Fact[T]) -> T:
+        """The value of `fact`, read once per facade and shared by every check."""
+        ...
+
     def closing_admin_upn(self) -> str | None:
         """The UPN configured as the closing administrator ([tenant] closing_admin), or None.
 
@@ -326,36 +432,3 @@ class TenantReader(Protocol):
         Administrator will delete it, so the administrator names that account once.
         """
         ...
-
-    def users(self) -> tuple[User, ...]: ...
-    def groups(self) -> tuple[Group, ...]: ...
-    def role_assignments(self, role_template_id: str | None) -> tuple[RoleAssignment, ...]:
-        """Active and PIM-eligible holders of one role (None: of every role), groups expanded to members."""
-        ...
-
-    def subscribed_skus(self) -> tuple[SubscribedSku, ...]: ...
-    def company_subscriptions(self) -> tuple[CompanySubscription, ...]: ...
-    def per_user_mfa(self) -> tuple[PerUserMfa, ...]:
-        """The per-user MFA state of every user (beta authentication/requirements)."""
-        ...
-
-    def security_defaults(self) -> SecurityDefaults: ...
-    def conditional_access_policies(self) -> tuple[ConditionalAccessPolicy, ...]: ...
-    def registration_details(self) -> tuple[RegistrationDetail, ...]: ...
-    def applications(self) -> tuple[Application, ...]: ...
-    def service_principals(self) -> tuple[ServicePrincipal, ...]: ...
-    def domains(self) -> tuple[Domain, ...]: ...
-    def azure_subscriptions(self) -> tuple[AzureSubscription, ...]: ...
-    def usage(self, report: str) -> tuple[UsageRow, ...]:
-        """Rows of the "mailbox", "onedrive" or "sharepoint" usage report (period D7)."""
-        ...
-
-    def report_settings(self) -> ReportSettings: ...
-    def deleted_items(self, kind: str) -> tuple[DeletedItem, ...]:
-        """Soft-deleted objects of one kind: "user", "application", "servicePrincipal", "group"."""
-        ...
-
-    def b2c_inventory(self) -> B2CInventory:
-        """User flows, identity providers, policy keys and custom policies (B2C tenants only)."""
-        ...
-

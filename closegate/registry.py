@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from closegate.facts import TenantReader
+from closegate.facts import Fact, TenantReader
 from closegate.models import Outcome, Severity, Step
 
 __all__ = [
@@ -48,7 +48,7 @@ class CheckSpec:
     severity: Severity
     blocking: bool
     step: Step
-    permissions: tuple[str, ...]  # "graph:User.Read.All", "arm:Microsoft.Resources/subscriptions/read"
+    permissions: tuple[str, ...]  # its own and its facts': "graph:User.Read.All", "arm:Microsoft.Resources/..."
     doc_url: str
     why: str
     fix: str  # an automated action's name, or exact portal steps with the portal link
@@ -56,7 +56,7 @@ class CheckSpec:
     version: str = "1"
     attestable: bool = False  # only a human can confirm it (no API); `closegate attest` accepts it
     conditional_permissions: tuple[tuple[str, str], ...] = ()  # (permission, when it is needed)
-    reads: tuple[str, ...] = ()  # facts the runner prefetches for it (names in closegate.runner.FACTS)
+    reads: tuple[Fact[Any], ...] = ()  # the facts it reads: the runner prefetches them
 
     def __call__(self, tenant: TenantReader) -> Outcome:
         return self.function(tenant)
@@ -73,28 +73,36 @@ def check(
     severity: Severity,
     blocking: bool,
     step: Step,
-    permissions: tuple[str, ...],
     doc_url: str,
     why: str,
     fix: str,
     version: str = "1",
     attestable: bool = False,
+    reads: tuple[Fact[Any], ...] = (),
+    permissions: tuple[str, ...] = (),
     conditional_permissions: tuple[tuple[str, str], ...] = (),
-    reads: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Mark a function as a check. Returns the function unchanged (no registration happens)."""
+    """Mark a function as a check. Returns the function unchanged (no registration happens).
+
+    A check needs the permissions of the facts it reads; `permissions` adds any it needs beyond them.
+    """
     if not _ID.match(id):
         raise ValueError(f"check id {id!r} is not of the form CG-NNN")
     for permission in (*permissions, *(p for p, _ in conditional_permissions)):
         if not _PERMISSION.match(permission):
             raise ValueError(f"{id}: permission {permission!r} must be 'graph:<name>' or 'arm:<action>'")
 
+    if not all(isinstance(fact, Fact) for fact in reads):
+        raise ValueError(f"{id}: reads= names closegate.facts Fact constants")
+    needs = tuple(dict.fromkeys((*(p for fact in reads for p in fact.permissions), *permissions)))
+    conditional = tuple(dict.fromkeys((*(c for fact in reads for c in fact.conditional_permissions),
+                                       *conditional_permissions)))
+
     def mark(function: CheckFunction) -> CheckFunction:
         spec = CheckSpec(
             id=id, title=title, severity=severity, blocking=blocking, step=step,
-            permissions=tuple(permissions), doc_url=doc_url, why=why, fix=fix, function=function,
-            version=version, attestable=attestable,
-            conditional_permissions=tuple(conditional_permissions), reads=tuple(reads),
+            permissions=needs, doc_url=doc_url, why=why, fix=fix, function=function,
+            version=version, attestable=attestable, conditional_permissions=conditional, reads=tuple(reads),
         )
         setattr(function, _MARK, spec)
         return function

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from closegate import __version__, permissions
 from closegate.attestations import Attestation, latest_valid
 from closegate.errors import AuthError, ClosegateError, ConfigError
-from closegate.facts import GLOBAL_ADMINISTRATOR, Caller, TenantReader
+from closegate.facts import CALLER, ORGANIZATION, Caller, Fact, TenantReader
 from closegate.models import (
     CheckResult,
     ClosureDate,
@@ -31,28 +31,7 @@ from closegate.models import (
 )
 from closegate.registry import Catalog, CheckSpec
 
-__all__ = ["FACTS", "Progress", "RunSettings", "run"]
-
-# The facts a check may declare in `reads`, and how to warm each one. The facade caches, so loading
-# them up front (concurrently) lets every check that shares a fact read it once.
-FACTS: Mapping[str, Callable[[TenantReader], object]] = {
-    "organization": lambda t: t.organization(),
-    "users": lambda t: t.users(),
-    "groups": lambda t: t.groups(),
-    "global_admins": lambda t: t.role_assignments(GLOBAL_ADMINISTRATOR),
-    "subscribed_skus": lambda t: t.subscribed_skus(),
-    "company_subscriptions": lambda t: t.company_subscriptions(),
-    "per_user_mfa": lambda t: t.per_user_mfa(),
-    "security_defaults": lambda t: t.security_defaults(),
-    "conditional_access_policies": lambda t: t.conditional_access_policies(),
-    "applications": lambda t: t.applications(),
-    "service_principals": lambda t: t.service_principals(),
-    "azure_subscriptions": lambda t: t.azure_subscriptions(),
-    "report_settings": lambda t: t.report_settings(),
-    "deleted_users": lambda t: t.deleted_items("user"),
-    "deleted_applications": lambda t: t.deleted_items("application"),
-    "deleted_service_principals": lambda t: t.deleted_items("servicePrincipal"),
-}
+__all__ = ["Progress", "RunSettings", "run"]
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 
@@ -76,7 +55,6 @@ class RunSettings:
     request_stats: Callable[[], Mapping[str, Any]] = dict
     progress: Progress = _no_progress
     prefetch_workers: int = 4
-    reads: Mapping[str, Callable[[TenantReader], object]] = field(default_factory=lambda: FACTS)
 
 
 def _selected(catalog: Catalog, only: Collection[str], skip: Collection[str]) -> tuple[CheckSpec, ...]:
@@ -89,23 +67,22 @@ def _selected(catalog: Catalog, only: Collection[str], skip: Collection[str]) ->
 
 
 def _prefetch(tenant: TenantReader, specs: Sequence[CheckSpec], settings: RunSettings) -> None:
-    wanted = sorted({name for s in specs for name in s.reads})
-    readers = [(name, settings.reads[name]) for name in wanted if name in settings.reads]
+    """Read every fact the selected checks name, concurrently, so checks that share a fact read it once."""
+    wanted = list(dict.fromkeys(fact for s in specs for fact in s.reads))
     done = 0
 
-    def warm(item: tuple[str, Callable[[TenantReader], object]]) -> str:
-        name, read = item
+    def warm(fact: Fact[Any]) -> str:
         try:
-            read(tenant)
+            tenant.read(fact)
         except Exception:  # noqa: BLE001 - the check reading it again will meet it and be recorded
             pass
-        return name
+        return fact.name
 
-    settings.progress("loading tenant facts", 0, len(readers))
+    settings.progress("loading tenant facts", 0, len(wanted))
     with ThreadPoolExecutor(max_workers=max(1, settings.prefetch_workers)) as pool:
-        for name in pool.map(warm, readers):
+        for name in pool.map(warm, wanted):
             done += 1
-            settings.progress(f"loaded {name.replace('_', ' ')}", done, len(readers))
+            settings.progress(f"loaded {name.replace('_', ' ')}", done, len(wanted))
 
 
 def _error(spec: CheckSpec, kind: str, cause: str, fix: str, duration_ms: int = 0) -> CheckResult:
@@ -219,14 +196,14 @@ def run(tenant: TenantReader, catalog: Catalog, settings: RunSettings | None = N
     caller: Caller | None = None
     caller_error: ClosegateError | None = None
     try:
-        caller = tenant.caller()
+        caller = tenant.read(CALLER)
     except (AuthError, ConfigError):
         raise
     except ClosegateError as exc:
         caller_error = exc
     info = TenantInfo(settings.tenant_id, "", "", settings.cloud)
     try:
-        org = tenant.organization()
+        org = tenant.read(ORGANIZATION)
         info = TenantInfo(org.id, org.display_name, org.primary_domain, settings.cloud)
     except ClosegateError:
         pass  # the checks that read the organization record the cause

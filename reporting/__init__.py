@@ -1,56 +1,54 @@
 """closegate's reports of a run: HTML, PDF and JUnit, rendered only from the run record and bound to it
 by its hash (the JSON report is the run record itself). Reporting never talks to a tenant.
 
-    render(record, out_dir, formats=("html", "pdf", "junit"), sign_key=None) -> [paths written]
+    render(record, out_dir, formats=("html", "pdf", "junit"),
+           approvers=(), pdf_signer=None, signing_time=None) -> [paths written]
     write_reports(record, out_dir)   every format, with the sign-offs recorded beside it (for `audit`)
+
+`approvers` (reporting.approvers.Approver) are printed on the sign-off page, each with an empty PDF
+signature field; `pdf_signer` (reporting.pades.SigningIdentity, from pades.load_identity) adds
+closegate's PAdES signature to report.pdf, dated `signing_time`. Signing the run record itself
+(run.json.sig) is the engine's (closegate.records).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from closegate.closure import signoffs as signoff_file
+from closegate.closure.signoffs import SignOff
 from closegate.errors import ConfigError
+from closegate.files import write_atomic
 from closegate.models import RunRecord
-from closegate.reporting import signoffs as signoff_file
-from closegate.reporting.integrity import sign
-from closegate.reporting.signoffs import SignOff
+from closegate.reporting.approvers import Approver
 from closegate.reporting.view import PAGE_SIZES
 
-__all__ = ["FORMATS", "REPORT_FILES", "SIGNATURE_FILE", "render", "write_reports"]
+if TYPE_CHECKING:  # pyHanko is imported only when a PDF is signed
+    from closegate.reporting.pades import SigningIdentity
+
+__all__ = ["FORMATS", "REPORT_FILES", "render", "write_reports"]
 
 FORMATS: tuple[str, ...] = ("html", "pdf", "junit")
 REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "junit": "junit.xml"}
-SIGNATURE_FILE = "run.json.sig"
-
-
-def _write(path: Path, data: bytes) -> Path:
-    """Atomically, so a reader (or a crash) never sees half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def render(
     record: RunRecord,
     out_dir: Path,
     formats: Sequence[str] = FORMATS,
-    sign_key: Ed25519PrivateKey | None = None,
     *,
     page_size: str = "a4",
     signoffs: Sequence[SignOff] = (),
+    approvers: Sequence[Approver] = (),
+    pdf_signer: SigningIdentity | None = None,
+    signing_time: datetime | None = None,
 ) -> list[Path]:
-    """Write the requested reports of `record` into `out_dir` (and `run.json.sig` with a key)."""
+    """Write the requested reports of `record` into `out_dir`."""
+    if pdf_signer is not None and signing_time is None:
+        raise ValueError("a PDF signature needs its signing time")
     unknown = [f for f in formats if f not in REPORT_FILES]
     if unknown:
         raise ConfigError(f"unknown report format {', '.join(unknown)}", f"use {', '.join(FORMATS)}")
@@ -64,24 +62,26 @@ def render(
     if "html" in formats:
         from closegate.reporting.html import render_html
 
-        html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size)
-        written.append(_write(out / REPORT_FILES["html"], html.encode("utf-8")))
+        html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers)
+        written.append(write_atomic(out / REPORT_FILES["html"], html))
     if "pdf" in formats:
         from closegate.reporting.pdf import render_pdf
 
-        written.append(_write(out / REPORT_FILES["pdf"], render_pdf(record, run_id=run_id, signoffs=mine,
-                                                                    page_size=page_size)))
+        pdf = render_pdf(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers)
+        if pdf_signer is not None and signing_time is not None:
+            from closegate.reporting.pades import report_reason, sign_pdf
+
+            pdf = sign_pdf(pdf, pdf_signer, signing_time=signing_time, reason=report_reason(run_id))
+        written.append(write_atomic(out / REPORT_FILES["pdf"], pdf))
     if "junit" in formats:
         from closegate.reporting.junit import render_junit
 
-        written.append(_write(out / REPORT_FILES["junit"], render_junit(record, run_id=run_id)))
-    if sign_key is not None:
-        written.append(_write(out / SIGNATURE_FILE, sign(record.canonical_bytes(), run_id, sign_key).dumps().encode("utf-8")))
+        written.append(write_atomic(out / REPORT_FILES["junit"], render_junit(record, run_id=run_id)))
     return written
 
 
-def write_reports(record: RunRecord, out_dir: Path, *, sign_key: Ed25519PrivateKey | None = None,
-                  page_size: str = "a4") -> list[Path]:
+def write_reports(record: RunRecord, out_dir: Path, *, page_size: str = "a4", approvers: Sequence[Approver] = (),
+                  pdf_signer: SigningIdentity | None = None, signing_time: datetime | None = None) -> list[Path]:
     """What `closegate audit` writes beside run.json: every format, showing sign-offs already recorded there."""
-    return render(record, out_dir, FORMATS, sign_key, page_size=page_size,
-                  signoffs=signoff_file.load(Path(out_dir)))
+    return render(record, out_dir, FORMATS, page_size=page_size, signoffs=signoff_file.load(Path(out_dir)),
+                  approvers=approvers, pdf_signer=pdf_signer, signing_time=signing_time)

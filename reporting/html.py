@@ -1,8 +1,8 @@
 """The HTML report: one self-contained file (inline CSS, no scripts, no external resources).
 
 The same markup feeds the PDF (reporting.pdf adds the print stylesheet), so a report reads the same
-in a browser and on paper. Rendering is a pure function of the run record, the sign-offs shown and
-the page size: `closegate verify` re-renders a report to prove a file was not edited.
+in a browser and on paper. Rendering is a pure function of the run record, the sign-offs shown, the
+approvers asked to sign and the page size: `closegate verify` re-renders a report to prove a file was not edited.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from importlib import resources
 import jinja2
 
 from closegate import __version__
+from closegate.closure.signoffs import SignOff
 from closegate.models import RunRecord
-from closegate.reporting.signoffs import SignOff
+from closegate.reporting.approvers import Approver
 from closegate.reporting.view import ReportView, build
 
 __all__ = ["GENERATOR", "SIGNOFFS_BEGIN", "SIGNOFFS_END", "environment", "render_html", "render_view"]
@@ -51,8 +52,9 @@ def render_html(
     run_id: str | None = None,
     signoffs: Sequence[SignOff] = (),
     page_size: str = "a4",
+    approvers: Sequence[Approver] = (),
 ) -> str:
     """The report as HTML text. `signoffs` should already be those of this run (signoffs.for_run)."""
     view = build(record, run_id=run_id or record.run_id, generator=GENERATOR, page_size=page_size,
-                 signoffs=signoffs)
+                 signoffs=signoffs, approvers=approvers)
     return render_view(view)

@@ -3,7 +3,9 @@
 Everything a report shows is decided here: which evidence rows fit (the first few, then "and N
 more"; the JSON keeps them all), how a status reads as text and symbol (never colour alone), which
 links may be links (only Microsoft hosts closegate itself points to), and how a tenant string is made
-safe to display (`reporting.text`). Templates receive a `ReportView` and nothing else.
+safe to display (`reporting.text`). Templates receive a `ReportView` and nothing else. Evidence and
+statistics are shown in the order of the run record's canonical JSON (keys sorted), so the report
+rendered from the record in memory is byte for byte the one `closegate verify` renders from run.json.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from closegate.closure.signoffs import SignOff, Verification
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
-from closegate.reporting.signoffs import SignOff, Verification
+from closegate.reporting.approvers import Approver, ApproverView, approvers_json, prepared_fields
 from closegate.reporting.text import MISSING, clip, display, visible
 
 __all__ = [
     "DOC_HOSTS",
     "EVIDENCE_ROWS",
+    "LANGUAGE",
     "PAGE_SIZES",
     "CheckView",
     "Fact",
@@ -40,6 +44,7 @@ TEXT_CHARS = 1_000
 HEADER_CHARS = 60  # tenant name in the running page header
 SUBTITLE_CHARS = 200
 PAGE_SIZES: Mapping[str, str] = {"a4": "A4", "letter": "letter"}  # option value -> CSS @page size
+LANGUAGE = "en"  # the report's language (issue 19 adds zh-TW); recorded in the PDF so it renders again the same
 
 # Links are only ever places closegate sends people itself: Microsoft documentation and portals.
 DOC_HOSTS = frozenset({
@@ -183,7 +188,10 @@ class ReportView:
     stats: tuple[Fact, ...]
     endpoints: Table | None
     signoffs: tuple[SignOffView, ...]
-    approver_slots: int
+    approvers: tuple[ApproverView, ...]
+    approvers_json: str  # the approvers as rendered, in the PDF metadata so a verifier can render them again
+    signoffs_shown: int
+    language: str
     check_ids: tuple[str, ...]
 
 
@@ -212,7 +220,7 @@ def _table(key: str, items: Sequence[Mapping[str, Any]]) -> Table:
     shown = items[:EVIDENCE_ROWS]
     columns: list[str] = []
     for row in shown:
-        columns.extend(k for k in row if k not in columns)
+        columns.extend(k for k in sorted(row) if k not in columns)
     columns = columns[:EVIDENCE_COLUMNS]
     rows = tuple(tuple(display(row.get(c), CELL_CHARS) for c in columns) for row in shown)
     return Table(_label(key), tuple(_label(c) for c in columns), rows, len(items) - len(shown))
@@ -221,7 +229,7 @@ def _table(key: str, items: Sequence[Mapping[str, Any]]) -> Table:
 def _evidence(evidence: Mapping[str, Any], skip: frozenset[str]) -> tuple[tuple[Fact, ...], tuple[Table, ...]]:
     facts: list[Fact] = []
     tables: list[Table] = []
-    for key, value in evidence.items():
+    for key, value in sorted(evidence.items()):
         if key in skip:
             continue
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value[:EVIDENCE_ROWS]):
@@ -307,14 +315,14 @@ def _stats(stats: Mapping[str, Any]) -> tuple[tuple[Fact, ...], Table | None]:
     facts: list[Fact] = []
     totals = stats.get("totals")
     if isinstance(totals, Mapping):
-        facts.extend(Fact(_STAT_LABELS.get(k, _label(k)), display(v)) for k, v in totals.items())
-    for key, value in stats.items():
+        facts.extend(Fact(_STAT_LABELS.get(k, _label(k)), display(v)) for k, v in sorted(totals.items()))
+    for key, value in sorted(stats.items()):
         if key not in ("totals", "endpoints"):
             facts.append(Fact(_label(key), display(value, CELL_CHARS)))
     endpoints = stats.get("endpoints")
     if not isinstance(endpoints, Mapping) or not endpoints:
         return tuple(facts), None
-    busiest = sorted(endpoints.items(), key=lambda kv: -_count(kv[1], "requests"))
+    busiest = sorted(endpoints.items(), key=lambda kv: (-_count(kv[1], "requests"), kv[0]))
     rows = [{"endpoint": name, **{c: counts.get(c) for c in _ENDPOINT_COLUMNS}}
             for name, counts in busiest if isinstance(counts, Mapping)]
     return tuple(facts), _table("endpoints", rows)
@@ -329,6 +337,11 @@ def _signoff(signoff: SignOff) -> SignOffView:
     )
 
 
+def _approvers(approvers: Sequence[Approver]) -> tuple[ApproverView, ...]:
+    return tuple(ApproverView(n, visible(clip(a.name, 200)), visible(clip(a.role, 200)), field)
+                 for n, (field, a) in enumerate(prepared_fields(approvers).items(), 1))
+
+
 def build(
     record: RunRecord,
     *,
@@ -336,9 +349,13 @@ def build(
     generator: str,
     page_size: str = "a4",
     signoffs: Sequence[SignOff] = (),
-    approver_slots: int = 2,
+    approvers: Sequence[Approver] = (),
 ) -> ReportView:
-    """The whole report's data; `run_id` is passed in because hashing a large record is not free."""
+    """The whole report's data; `run_id` is passed in because hashing a large record is not free.
+
+    `approvers` are the people asked to sign, one box (and one PDF signature field) each; without any,
+    the report leaves approvers.DEFAULT_APPROVERS blank boxes.
+    """
     tenant = record.tenant
     closure = record.earliest_closure
     by_step = {step: [r for r in record.results if r.step is step] for step in Step}
@@ -371,6 +388,7 @@ def build(
         run=tuple(run_facts), caller=_caller(record.caller),
         steps=tuple(_step(step, results) for step, results in by_step.items() if results),
         attestations=attestations, stats=stats, endpoints=endpoints,
-        signoffs=tuple(_signoff(s) for s in signoffs), approver_slots=approver_slots,
+        signoffs=tuple(_signoff(s) for s in signoffs), approvers=_approvers(approvers),
+        approvers_json=approvers_json(approvers), signoffs_shown=len(signoffs), language=LANGUAGE,
         check_ids=tuple(visible(r.check_id) for r in record.results),
     )

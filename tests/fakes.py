@@ -2,7 +2,7 @@
 
 Emulator tests prove the checks against Graph's behaviour; this fake proves the logic on exact,
 hand-written facts. `FakeTenant.ready()` is a tenant where every API-visible check passes; tests
-change one thing with `replace(...)` and make any fact fail with `failing={"users": error}`.
+change one thing with `.with_(users=...)` and make any fact fail with `failing={"users": error}`.
 """
 
 from __future__ import annotations
@@ -10,35 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+from closegate import facts as f
+from closegate.errors import ConfigError
 from closegate.facts import (
     GLOBAL_ADMINISTRATOR,
-    Application,
-    AzureSubscription,
-    B2CInventory,
     Backup,
     Caller,
-    CompanySubscription,
-    ConditionalAccessPolicy,
-    DeletedItem,
-    Domain,
-    Group,
+    Fact,
     Organization,
     PerUserMfa,
-    RegistrationDetail,
-    ReportSettings,
     RoleAssignment,
-    SecurityDefaults,
-    ServicePrincipal,
-    SubscribedSku,
-    UsageRow,
     User,
+    fact_named,
 )
 
 __all__ = ["ADMIN", "APP_ID", "BackedUpTenant", "FakeTenant", "NOW", "WithBackup", "admin_assignment", "keep_only_the_callers_service_principal", "run_check",
            "user"]
 
+T = TypeVar("T")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 APP_ID = "11111111-1111-1111-1111-111111111111"
 ALL_READ = frozenset({
@@ -65,111 +56,80 @@ def admin_assignment(principal: User, kind: str = "active", **changes: object) -
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+# Old names of the fake's settings, kept as the names of the facts they set: with_(users=...).
+_SETTINGS = ("clock", "configured_admin", "failing")
+
+
+def _ready_values() -> dict[Fact[Any], Any]:
+    return {
+        f.ORGANIZATION: Organization("tenant-1", "Contoso", "contoso.onmicrosoft.com", None, None, None, "AAD"),
+        f.CALLER: Caller("user", ADMIN.id, "admin", ADMIN.user_principal_name, APP_ID,
+                         frozenset({GLOBAL_ADMINISTRATOR}), ALL_READ, arm_access=True, user_type="Member"),
+        f.USERS: (ADMIN,),
+        f.GLOBAL_ADMINS: (admin_assignment(ADMIN),),
+        f.PER_USER_MFA: (PerUserMfa(ADMIN.id, "enforced"),),
+    }
+
+
 @dataclass(frozen=True)
 class FakeTenant:
+    """Answers any declared fact (closegate.facts): the value a test gave, else the fact's `empty`.
+
+    `ready()` is a tenant where every API-visible check passes; `with_(users=..., caller=...)` changes
+    facts by name, `failing={"users": error}` makes a fact raise. ROLE_ASSIGNMENTS defaults to the
+    Global Administrator holders, and BACKUP to "no backup configured" (as Tenant without [backup] dir).
+    """
+
+    values: Mapping[Fact[Any], Any] = field(default_factory=dict)
     clock: datetime = NOW
-    org: Organization = Organization("tenant-1", "Contoso", "contoso.onmicrosoft.com", None, None, None, "AAD")
-    who: Caller = Caller("user", ADMIN.id, "admin", ADMIN.user_principal_name, APP_ID,
-                         frozenset({GLOBAL_ADMINISTRATOR}), ALL_READ, arm_access=True, user_type="Member")
-    user_list: tuple[User, ...] = (ADMIN,)
-    group_list: tuple[Group, ...] = ()
-    admins: tuple[RoleAssignment, ...] = (admin_assignment(ADMIN),)
-    skus: tuple[SubscribedSku, ...] = ()
-    subscriptions: tuple[CompanySubscription, ...] = ()
-    mfa: tuple[PerUserMfa, ...] = (PerUserMfa(ADMIN.id, "enforced"),)
-    defaults: SecurityDefaults = SecurityDefaults(False)
-    policies: tuple[ConditionalAccessPolicy, ...] = ()
-    apps: tuple[Application, ...] = ()
-    sps: tuple[ServicePrincipal, ...] = ()
-    azure: tuple[AzureSubscription, ...] = ()
-    deleted: Mapping[str, tuple[DeletedItem, ...]] = field(default_factory=dict)
-    concealed: bool = False
-    b2c: B2CInventory = B2CInventory((), (), (), ())
     configured_admin: str | None = None  # [tenant] closing_admin
     failing: Mapping[str, Exception] = field(default_factory=dict)
 
     @classmethod
-    def ready(cls, **changes: object) -> FakeTenant:
-        return replace(cls(), **changes)  # type: ignore[arg-type]
+    def ready(cls, **changes: Any) -> FakeTenant:
+        return cls(values=_ready_values()).with_(**changes)
 
-    def _fact(self, name: str, value):  # type: ignore[no-untyped-def]
-        if name in self.failing:
-            raise self.failing[name]
-        return value
+    def with_(self, **changes: Any) -> FakeTenant:
+        settings = {k: changes.pop(k) for k in _SETTINGS if k in changes}
+        for name in settings.get("failing", {}):
+            if name != "now":
+                fact_named(name)  # a typo in a test must not silently fail nothing
+        values = {**self.values, **{fact_named(name): value for name, value in changes.items()}}
+        return replace(self, values=values, **settings)
+
+    def value(self, fact: Fact[T]) -> T:
+        if fact in self.values:
+            return self.values[fact]  # type: ignore[no-any-return]  # values are keyed by their fact
+        if fact is f.ROLE_ASSIGNMENTS:
+            return self.value(f.GLOBAL_ADMINS)  # type: ignore[return-value]  # every holder here is a GA
+        return fact.empty  # type: ignore[no-any-return]
+
+    def read(self, fact: Fact[T]) -> T:
+        if fact.name in self.failing:
+            raise self.failing[fact.name]
+        if fact is f.ROLE_ASSIGNMENTS and "global_admins" in self.failing:
+            raise self.failing["global_admins"]
+        if fact is f.BACKUP:
+            if f.BACKUP not in self.values:
+                raise ConfigError("no backup configured", "set [backup] dir in closegate.toml and run `closegate backup`")
+            return covering(self.value(f.BACKUP), self)  # type: ignore[return-value]  # BACKUP is a Backup
+        return self.value(fact)
 
     def now(self) -> datetime:
-        return self._fact("now", self.clock)
-
-    def organization(self) -> Organization:
-        return self._fact("organization", self.org)
-
-    def caller(self) -> Caller:
-        return self._fact("caller", self.who)
+        if "now" in self.failing:
+            raise self.failing["now"]
+        return self.clock
 
     def closing_admin_upn(self) -> str | None:
-        return self._fact("closing_admin_upn", self.configured_admin)
-
-    def users(self) -> tuple[User, ...]:
-        return self._fact("users", self.user_list)
-
-    def groups(self) -> tuple[Group, ...]:
-        return self._fact("groups", self.group_list)
-
-    def role_assignments(self, role_template_id: str | None) -> tuple[RoleAssignment, ...]:
-        return self._fact("role_assignments", tuple(
-            a for a in self.admins if role_template_id is None or a.role_definition_id == role_template_id))
-
-    def subscribed_skus(self) -> tuple[SubscribedSku, ...]:
-        return self._fact("subscribed_skus", self.skus)
-
-    def company_subscriptions(self) -> tuple[CompanySubscription, ...]:
-        return self._fact("company_subscriptions", self.subscriptions)
-
-    def per_user_mfa(self) -> tuple[PerUserMfa, ...]:
-        return self._fact("per_user_mfa", self.mfa)
-
-    def security_defaults(self) -> SecurityDefaults:
-        return self._fact("security_defaults", self.defaults)
-
-    def conditional_access_policies(self) -> tuple[ConditionalAccessPolicy, ...]:
-        return self._fact("conditional_access_policies", self.policies)
-
-    def registration_details(self) -> tuple[RegistrationDetail, ...]:
-        return self._fact("registration_details", ())
-
-    def applications(self) -> tuple[Application, ...]:
-        return self._fact("applications", self.apps)
-
-    def service_principals(self) -> tuple[ServicePrincipal, ...]:
-        return self._fact("service_principals", self.sps)
-
-    def domains(self) -> tuple[Domain, ...]:
-        return self._fact("domains", ())
-
-    def azure_subscriptions(self) -> tuple[AzureSubscription, ...]:
-        return self._fact("azure_subscriptions", self.azure)
-
-    def usage(self, report: str) -> tuple[UsageRow, ...]:
-        return self._fact("usage", ())
-
-    def report_settings(self) -> ReportSettings:
-        return self._fact("report_settings", ReportSettings(self.concealed))
-
-    def deleted_items(self, kind: str) -> tuple[DeletedItem, ...]:
-        return self._fact("deleted_items", self.deleted.get(kind, ()))
-
-    def b2c_inventory(self) -> B2CInventory:
-        return self._fact("b2c_inventory", self.b2c)
+        return self.configured_admin
 
 
-@dataclass(frozen=True)
-class BackedUpTenant(FakeTenant):
-    """A FakeTenant whose configured backup is known (what the backup feature will provide)."""
+DEFAULT_BACKUP = Backup(NOW - timedelta(hours=2), "backup/", 120, 4096, True, timedelta(days=7))
 
-    backup: Backup | None = Backup(NOW - timedelta(hours=2), "backup/", 120, 4096, True, timedelta(days=7))
 
-    def latest_backup(self) -> Backup | None:
-        return self._fact("latest_backup", covering(self.backup, self))
+def BackedUpTenant(backup: Backup | None = DEFAULT_BACKUP, **changes: Any) -> FakeTenant:  # noqa: N802 - a fake's name
+    """A ready FakeTenant whose configured backup is known and holds every user and group it has."""
+    return FakeTenant.ready(backup=backup, **changes)
 
 
 def run_check(function: object, tenant: object, **settings: object):  # type: ignore[no-untyped-def]
@@ -184,25 +144,27 @@ def run_check(function: object, tenant: object, **settings: object):  # type: ig
 
 
 class WithBackup:
-    """Any TenantReader plus a known backup: stands in for the backup feature (issue: backup) in emulator runs."""
+    """Any TenantReader plus a known backup: stands in for the backup feature in emulator runs."""
 
-    def __init__(self, tenant: object, backup: Backup) -> None:
+    def __init__(self, tenant: Any, backup: Backup) -> None:
         self._tenant = tenant
         self._backup = backup
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._tenant, name)
 
-    def latest_backup(self) -> Backup | None:
-        return covering(self._backup, self._tenant)
+    def read(self, fact: Fact[T]) -> T:
+        if fact is f.BACKUP:
+            return covering(self._backup, self._tenant)  # type: ignore[return-value]  # BACKUP is a Backup
+        return self._tenant.read(fact)  # type: ignore[no-any-return]
 
 
 def covering(backup: Backup | None, tenant: object) -> Backup | None:
     """A stand-in backup holds every user and group the tenant has, unless the test names its own ids."""
     if backup is None or backup.user_ids or backup.group_ids:
         return backup
-    return replace(backup, user_ids=frozenset(u.id for u in tenant.users()),  # type: ignore[attr-defined]
-                   group_ids=frozenset(g.id for g in tenant.groups()))  # type: ignore[attr-defined]
+    return replace(backup, user_ids=frozenset(u.id for u in tenant.read(f.USERS)),  # type: ignore[attr-defined]
+                   group_ids=frozenset(g.id for g in tenant.read(f.GROUPS)))  # type: ignore[attr-defined]
 
 
 def keep_only_the_callers_service_principal(emu: Any, own: str) -> None:

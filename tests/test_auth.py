@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from graph.helpers import settings_for
+from graph.stub import CLIENT_ID, SECRET, StubServer
 
 from closegate.auth import MsalTokenProvider, token_claims
 from closegate.config import load_settings
 from closegate.errors import AuthError, ConfigError
-from graph.helpers import settings_for
-from graph.stub import CLIENT_ID, SECRET, StubServer
 
 GRAPH = "https://graph.microsoft.com"
 

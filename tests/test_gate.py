@@ -64,7 +64,7 @@ def test_stays_shut_when_a_check_ran_an_older_version() -> None:
 
 
 def test_stays_shut_for_any_error_even_advisory() -> None:
-    tenant = replace(BackedUpTenant(), failing={"deleted_items": PermissionDenied("403 on deletedItems")})
+    tenant = BackedUpTenant().with_(failing={"deleted_users": PermissionDenied("403 on deletedItems")})
     assert shut(record_of(tenant)) == ("CG-017 could not be decided: 403 on deletedItems",)
 
 
@@ -74,7 +74,7 @@ def test_stays_shut_for_an_unattested_item() -> None:
 
 
 def test_stays_shut_for_a_failure_and_lists_every_reason() -> None:
-    tenant = replace(BackedUpTenant(), user_list=(ADMIN, user("bob@contoso.com")))
+    tenant = BackedUpTenant().with_(users=(ADMIN, user("bob@contoso.com")))
     reasons = shut(record_of(tenant, skip={"CG-017"}), now=NOW + timedelta(hours=1))
     assert len(reasons) == 3
     assert reasons[2].startswith("CG-004 failed: 1 users besides the closing administrator remain")

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from closegate import checks
+from closegate.facts import ALL_FACTS, USERS, Fact
 from closegate.models import Severity, Status, Step, passed
 from closegate.registry import Catalog, catalog, check, collect, spec_of
-from closegate.runner import FACTS
+from closegate.tenant import Tenant
 
 CHECKS_DIR = Path(checks.__file__).parent
 
@@ -37,9 +38,28 @@ def test_catalog_has_the_issue_checks_ordered_by_step() -> None:
 
 def test_every_check_declares_known_facts_docs_and_a_fix() -> None:
     for spec in catalog(plugins=False):
-        assert set(spec.reads) <= set(FACTS), spec.id
+        assert set(spec.reads) <= set(ALL_FACTS), spec.id
         assert spec.doc_url.startswith("https://learn.microsoft.com/"), spec.id
         assert spec.fix and spec.why, spec.id
+
+
+def test_every_declared_fact_has_one_reader_in_the_facade() -> None:
+    for fact in ALL_FACTS:
+        assert callable(getattr(Tenant, Tenant.reader_name(fact))), fact
+    assert len({f.name for f in ALL_FACTS}) == len(ALL_FACTS)
+
+
+def test_a_check_needs_the_permissions_of_the_facts_it_reads_and_its_own() -> None:
+    spec = spec_of(check(id="CG-901", title="t", severity=Severity.LOW, blocking=False, step=Step.BACKUP,
+                         reads=(USERS,), permissions=("graph:Reports.Read.All",), doc_url="https://x", why="w",
+                         fix="f")(lambda tenant: passed("ok")))
+    assert spec is not None and spec.permissions == ("graph:User.Read.All", "graph:Reports.Read.All")
+    with pytest.raises(ValueError, match="Fact constants"):
+        check(id="CG-902", title="t", severity=Severity.LOW, blocking=False, step=Step.BACKUP,
+              reads=("users",), doc_url="https://x", why="w", fix="f")  # type: ignore[arg-type]
+    unread = Fact("unread", "a fact no reader knows")
+    with pytest.raises(ValueError, match="no reader"):
+        Tenant.reader_name(unread)
 
 
 def test_decorating_registers_nothing_and_returns_the_function() -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from importlib import resources
 
@@ -22,7 +21,7 @@ def a_record(tenant: FakeTenant | None = None) -> RunRecord:
     attested = (Attestation("CG-013", "none", "Dana", NOW - timedelta(hours=1)),)
     stats = {"totals": {"requests": 12, "throttled": 1}, "token_requests": 1, "endpoints": {}}
     settings = RunSettings(clock=lambda: NOW, attestations=attested, request_stats=lambda: stats)
-    return run(tenant or replace(FakeTenant.ready(), user_list=(ADMIN, user("bob@contoso.com"))),
+    return run(tenant or FakeTenant.ready().with_(users=(ADMIN, user("bob@contoso.com"))),
                catalog(plugins=False), settings)
 
 

@@ -11,15 +11,28 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from graph.helpers import StaticTokens, settings_for
+from graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 from closegate import facts
 from closegate.auth import MsalTokenProvider
 from closegate.config import load_settings
 from closegate.errors import MalformedResponse, PermissionDenied
+from closegate.facts import (
+    AZURE_SUBSCRIPTIONS,
+    CALLER,
+    CONDITIONAL_ACCESS_POLICIES,
+    DOMAINS,
+    GLOBAL_ADMINS,
+    ORGANIZATION,
+    PER_USER_MFA,
+    REPORT_SETTINGS,
+    SECURITY_DEFAULTS,
+    USAGE_REPORTS,
+    USERS,
+)
 from closegate.graph import connect
 from closegate.tenant import Tenant
-from graph.helpers import StaticTokens, settings_for
-from graph.stub import Req, Resp, StubServer, unsigned_jwt
 
 
 @pytest.fixture
@@ -44,7 +57,7 @@ def test_implements_every_tenant_reader_method():
 
 def test_global_administrators_active_eligible_and_through_a_group(demo):
     tenant, _ = demo
-    holders = tenant.role_assignments(facts.GLOBAL_ADMINISTRATOR)
+    holders = tenant.read(GLOBAL_ADMINS)
     kinds = {(h.principal_display_name, h.kind, h.principal_type, h.via_group_id is not None) for h in holders}
     assert ("Alex Admin", "active", "user", False) in kinds
     assert ("Tenant Admins", "active", "group", False) in kinds
@@ -58,9 +71,9 @@ def test_global_administrators_active_eligible_and_through_a_group(demo):
 
 def test_users_page_at_999_and_per_user_mfa_goes_through_beta_batches_of_20(demo):
     tenant, clients = demo
-    users = tenant.users()
+    users = tenant.read(USERS)
     before = clients.stats.snapshot()["endpoints"].get("POST /beta/$batch", {}).get("requests", 0)
-    mfa = tenant.per_user_mfa()
+    mfa = tenant.read(PER_USER_MFA)
     after = clients.stats.snapshot()["endpoints"]["POST /beta/$batch"]["requests"]
     assert len(mfa) == len(users) and {m.user_id for m in mfa} == {u.id for u in users}
     assert after - before == math.ceil(len(users) / 20)
@@ -70,17 +83,18 @@ def test_users_page_at_999_and_per_user_mfa_goes_through_beta_batches_of_20(demo
 
 def test_users_carry_their_license_count(demo, emulator):
     tenant, _ = demo
-    counts = {u.id: u.license_count for u in tenant.users()}
+    counts = {u.id: u.license_count for u in tenant.read(USERS)}
     with emulator.state.lock:
         expected = {u.id: len(u.licenses) for u in emulator.state.live_users()}
-    assert counts == expected and sum(counts.values()) == 212 + 20 + 3  # the demo SKUs' consumed units
+    # the demo SKUs' consumed units: E3, Business Premium, Power BI, E5 Compliance
+    assert counts == expected and sum(counts.values()) == 212 + 20 + 3 + 3
 
 
 def test_role_assignable_group_members_come_with_user_type_in_one_read(emulator):
     settings = load_settings(emulator.config_path, environ={})
     tokens = MsalTokenProvider(settings)
     clients = connect(settings, tokens)
-    Tenant(clients.graph, clients.arm, tokens).role_assignments(facts.GLOBAL_ADMINISTRATOR)
+    Tenant(clients.graph, clients.arm, tokens).read(facts.GLOBAL_ADMINS)
     endpoints = clients.stats.snapshot()["endpoints"]
     assert [e for e in endpoints if e.startswith("GET /v1.0/users/")] == []
     assert sum(v["requests"] for e, v in endpoints.items() if e.endswith("/members")) == 1
@@ -88,9 +102,9 @@ def test_role_assignable_group_members_come_with_user_type_in_one_read(emulator)
 
 def test_each_fact_is_fetched_once(demo):
     tenant, clients = demo
-    tenant.domains()
+    tenant.read(DOMAINS)
     count = clients.stats.snapshot()["endpoints"]["GET /v1.0/domains"]["requests"]
-    tenant.domains()
+    tenant.read(DOMAINS)
     assert clients.stats.snapshot()["endpoints"]["GET /v1.0/domains"]["requests"] == count
 
 
@@ -102,25 +116,25 @@ def test_prefetch_reads_facts_concurrently_and_later_reads_are_free(emulator):
     names = ["organization", "users", "groups", "subscribed_skus", "company_subscriptions", "security_defaults",
              "conditional_access_policies", "registration_details", "applications", "service_principals",
              "domains", "azure_subscriptions", "report_settings", "b2c_inventory", "caller"]
-    tenant.prefetch(names)
+    tenant.prefetch([facts.fact_named(n) for n in names])
     sent = clients.stats.totals().requests
     for name in names:
-        getattr(tenant, name)()
+        tenant.read(facts.fact_named(name))
     assert clients.stats.totals().requests == sent
-    org = tenant.organization()
+    org = tenant.read(ORGANIZATION)
     assert org.primary_domain and org.id == settings.tenant_id
-    assert tenant.caller().kind == "app" and "Policy.Read.All" in tenant.caller().permissions
-    assert any(p.authentication_strength for p in tenant.conditional_access_policies())
-    assert tenant.azure_subscriptions()[0].state == "Enabled"
-    assert tenant.security_defaults().is_enabled in (True, False)
+    assert tenant.read(CALLER).kind == "app" and "Policy.Read.All" in tenant.read(CALLER).permissions
+    assert any(p.authentication_strength for p in tenant.read(CONDITIONAL_ACCESS_POLICIES))
+    assert tenant.read(AZURE_SUBSCRIPTIONS)[0].state == "Enabled"
+    assert tenant.read(SECURITY_DEFAULTS).is_enabled in (True, False)
 
 
 def test_usage_reports_parse_by_column_name(demo):
     tenant, _ = demo
-    rows = tenant.usage("mailbox")
+    rows = tenant.read(USAGE_REPORTS["mailbox"])
     assert rows and all(r.report == "mailbox" and r.storage_bytes >= 0 for r in rows)
     assert all(r.owner_principal_name for r in rows)
-    if not tenant.report_settings().display_concealed_names:
+    if not tenant.read(REPORT_SETTINGS).display_concealed_names:
         assert any(r.owner_principal_name.endswith("onmicrosoft.com") for r in rows)
 
 
@@ -158,7 +172,7 @@ def test_usage_report_follows_the_302_without_the_bearer_token(tmp_path, stub):
             return Resp(200, csv, {"Content-Type": "application/octet-stream"})
         return Resp(404)
 
-    rows = stub_tenant(tmp_path, stub, route).usage("mailbox")
+    rows = stub_tenant(tmp_path, stub, route).read(facts.USAGE_MAILBOX)
     assert rows == (facts.UsageRow("mailbox", "ann@contoso.example", "Ann", None, 1024, 7, False, None),)
     download = next(r for r in stub.graph_log() if r.path == "/download/report.csv")
     assert "authorization" not in download.headers
@@ -167,7 +181,7 @@ def test_usage_report_follows_the_302_without_the_bearer_token(tmp_path, stub):
 def test_usage_report_without_a_needed_column_is_malformed(tmp_path, stub):
     route = lambda req: Resp(200, "Display Name,Is Deleted\nAnn,False\n")  # noqa: E731
     with pytest.raises(MalformedResponse, match="Storage Used"):
-        stub_tenant(tmp_path, stub, route).usage("mailbox")
+        stub_tenant(tmp_path, stub, route).read(facts.USAGE_MAILBOX)
 
 
 @pytest.mark.parametrize("payload", [
@@ -179,16 +193,16 @@ def test_usage_report_without_a_needed_column_is_malformed(tmp_path, stub):
 def test_malformed_user_pages_are_refused(tmp_path, stub, payload):
     tenant = stub_tenant(tmp_path, stub, lambda req: Resp(200, payload))
     with pytest.raises(MalformedResponse):
-        tenant.users()
+        tenant.read(USERS)
     with pytest.raises(MalformedResponse):  # the failure is cached for the run, not re-fetched
-        tenant.users()
+        tenant.read(USERS)
     assert len(stub.graph_log()) == 1
 
 
 def test_role_assignment_without_its_principal_is_malformed(tmp_path, stub):
     route = lambda req: Resp(200, {"value": [{"id": "a", "principalId": "p", "roleDefinitionId": "r"}]})  # noqa: E731
     with pytest.raises(MalformedResponse):
-        stub_tenant(tmp_path, stub, route).role_assignments(facts.GLOBAL_ADMINISTRATOR)
+        stub_tenant(tmp_path, stub, route).read(facts.GLOBAL_ADMINS)
 
 
 def test_now_is_the_date_header_of_graph(tmp_path, stub):
@@ -215,7 +229,7 @@ def test_azure_subscriptions_use_the_arm_audience_and_next_link(tmp_path, stub):
     settings = settings_for(tmp_path, stub)
     tokens = AudienceTokens()
     clients = connect(settings, tokens)
-    subs = Tenant(clients.graph, clients.arm, tokens).azure_subscriptions()
+    subs = Tenant(clients.graph, clients.arm, tokens).read(facts.AZURE_SUBSCRIPTIONS)
     assert [s.subscription_id for s in subs] == ["s1", "s2"] and subs[0].quota_id == "PayAsYouGo_2014-09-01"
     from closegate.auth import token_claims
     assert {token_claims(r.headers["authorization"].split()[1])["aud"] for r in stub.graph_log()} == \

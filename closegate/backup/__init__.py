@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from closegate.backup.content import record_content_attestation
 from closegate.backup.export import ExportResult, export_backup
-from closegate.backup.manifest import Manifest, load_private_key, load_public_key, sign_manifest
+from closegate.backup.manifest import (
+    Manifest,
+    sign_manifest,
+)
 from closegate.backup.sources import CONTENT_NOTE, SOURCES
 from closegate.backup.summary import read_backup
 from closegate.backup.verify import Verification, verify_backup
@@ -21,8 +24,6 @@ __all__ = [
     "Manifest",
     "Verification",
     "export_backup",
-    "load_private_key",
-    "load_public_key",
     "read_backup",
     "record_content_attestation",
     "sign_manifest",

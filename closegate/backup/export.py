@@ -25,7 +25,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from closegate import __version__
 from closegate.backup.journal import JOURNAL, Journal
 from closegate.backup.jsonl import JsonlWriter, iter_records
-from closegate.backup.manifest import MANIFEST, SIGNATURE, FileEntry, Manifest, sign_manifest, write_atomic
+from closegate.backup.manifest import (
+    MANIFEST,
+    SIGNATURE,
+    FileEntry,
+    Manifest,
+    sign_manifest,
+    write_atomic,
+)
 from closegate.backup.replace import carry_attestations, fresh_staging, swap_in
 from closegate.backup.sources import CONTENT_NOTE, SOURCES, Source, source_named
 from closegate.backup.verify import verify_backup

@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from closegate.backup.jsonl import file_sha256
-from closegate.backup.manifest import FileEntry, write_atomic
+from closegate.backup.manifest import FileEntry
 from closegate.errors import ConfigError
+from closegate.files import write_atomic
 from closegate.models import iso, parse_time
 
 __all__ = ["JOURNAL", "Journal"]

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from closegate.files import open_private
+
 __all__ = ["CREDENTIAL_LISTS", "JsonlWriter", "file_sha256", "iter_records", "scrub"]
 
 # Credential metadata is kept (ids, dates, names, thumbprints, types); values never are.
@@ -67,7 +69,7 @@ class JsonlWriter:
         self._gzip: gzip.GzipFile | None = None
 
     def __enter__(self) -> JsonlWriter:
-        self._raw = open(self.part, "wb")  # noqa: SIM115 - closed in __exit__
+        self._raw = open_private(self.part, "wb")  # closed in __exit__
         self._hash = _Hashing(self._raw)
         self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._hash, mtime=0)  # type: ignore[arg-type]
         return self

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
-from closegate.errors import ConfigError, IntegrityError
+from closegate.errors import IntegrityError
+from closegate.files import write_atomic
 from closegate.models import iso, parse_time
 
 __all__ = [
@@ -31,11 +32,8 @@ __all__ = [
     "FileEntry",
     "Manifest",
     "check_signature",
-    "load_private_key",
-    "load_public_key",
     "read_manifest",
     "sign_manifest",
-    "write_atomic",
 ]
 
 FORMAT = "closegate-backup"
@@ -132,39 +130,6 @@ def read_manifest(directory: Path) -> Manifest:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IntegrityError(f"{path} is not a closegate backup manifest ({exc})",
                              "take a new backup; this one cannot be trusted") from exc
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(f"cannot read the signing key {path} ({exc})",
-                          "give an unencrypted Ed25519 private key in PEM "
-                          "(openssl genpkey -algorithm ed25519)") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"{path} is not an Ed25519 key", "generate one: openssl genpkey -algorithm ed25519")
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(f"cannot read the public key {path} ({exc})",
-                          "give the Ed25519 public key in PEM (openssl pkey -pubout)") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError(f"{path} is not an Ed25519 public key", "give the key that matches the signing key")
-    return key
 
 
 def sign_manifest(directory: Path, key: Ed25519PrivateKey) -> Path:

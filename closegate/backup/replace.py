@@ -17,9 +17,10 @@ from pathlib import Path
 
 from closegate.attestations import FILE_NAME as ATTESTATIONS
 from closegate.backup.journal import JOURNAL
-from closegate.backup.manifest import MANIFEST, SIGNATURE, write_atomic
+from closegate.backup.manifest import MANIFEST, SIGNATURE
 from closegate.backup.sources import SOURCES
 from closegate.errors import ConfigError
+from closegate.files import write_atomic
 
 __all__ = ["carry_attestations", "fresh_staging", "swap_in"]
 

@@ -14,10 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from closegate.backup.content import content_attestations
 from closegate.backup.jsonl import iter_records
-from closegate.backup.manifest import MANIFEST, SIGNATURE, check_signature, load_public_key
+from closegate.backup.manifest import (
+    MANIFEST,
+    SIGNATURE,
+    check_signature,
+)
 from closegate.backup.sources import source_named
 from closegate.backup.verify import Verification, verify_backup
 from closegate.facts import Backup
+from closegate.keys import load_public_key
 
 __all__ = ["read_backup"]
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from closegate.backup.jsonl import file_sha256
-from closegate.backup.manifest import MANIFEST, SIGNATURE, FileEntry, Manifest, check_signature, read_manifest
+from closegate.backup.manifest import (
+    MANIFEST,
+    SIGNATURE,
+    FileEntry,
+    Manifest,
+    check_signature,
+    read_manifest,
+)
 from closegate.backup.sources import SOURCES
 from closegate.errors import IntegrityError
 

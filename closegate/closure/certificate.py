@@ -12,8 +12,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from closegate import __version__
 from closegate.closure.final_step import FinalStep
+from closegate.closure.signoffs import SignOff
 from closegate.errors import ConfigError, IntegrityError
+from closegate.files import write_atomic
+from closegate.keys import public_key_from_text, public_key_text
 from closegate.models import RunRecord, iso, parse_time
-from closegate.reporting.signoffs import SignOff, public_key_from_text
 
 __all__ = ["CERTIFICATE_FORMAT", "JSON_FILE", "PDF_FILE", "GoCertificate", "issue", "load_certificate",
            "write_certificate"]
@@ -93,8 +92,7 @@ def issue(record: RunRecord, signoffs: Sequence[SignOff], required: int, final: 
     }
     signature = None
     if key is not None:
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        signature = {"algorithm": "Ed25519", "public_key": base64.b64encode(raw).decode("ascii"),
+        signature = {"algorithm": "Ed25519", "public_key": public_key_text(key),
                      "value": base64.b64encode(key.sign(_canonical(body))).decode("ascii")}
     return GoCertificate(body, signature)
 
@@ -132,18 +130,6 @@ def write_certificate(certificate: GoCertificate, out_dir: Path) -> tuple[Path, 
     from closegate.reporting.go_certificate import render_go_certificate_pdf
 
     pdf = render_go_certificate_pdf(certificate.to_json())
-    return (_write(out_dir / JSON_FILE, certificate.dumps().encode("utf-8")), _write(out_dir / PDF_FILE, pdf))
+    return write_atomic(out_dir / JSON_FILE, certificate.dumps()), write_atomic(out_dir / PDF_FILE, pdf)
 
 
-def _write(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

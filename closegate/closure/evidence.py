@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from closegate.errors import ClosegateError
+from closegate.files import write_atomic
 from closegate.graph.transport import Transport
 from closegate.models import iso
 
@@ -158,15 +157,5 @@ class ClosureEvidence:
 
 
 def write_evidence(evidence: ClosureEvidence, out_dir: Path) -> Path:
-    path = out_dir / EVIDENCE_FILE
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{EVIDENCE_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(evidence.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(out_dir / EVIDENCE_FILE,
+                        json.dumps(evidence.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")

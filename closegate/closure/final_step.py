@@ -11,22 +11,33 @@ Administrator. `Closer` is the seam: an API-based closer returns `tenant_deleted
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from closegate.facts import TenantReader
+from closegate.facts import APPLICATIONS, CALLER, DELETED, ORGANIZATION, SERVICE_PRINCIPALS, USERS, TenantReader
+from closegate.files import write_atomic
 from closegate.graph import GraphClient
-from closegate.models import RunRecord, Status, Step
-from closegate.remediation.actions import ActionSpec, Kind, Reversibility, Scope, Target, action_catalog
-from closegate.remediation.executor import ExecutionOptions, Executor, ItemReport, Requirements
+from closegate.models import RunRecord, Step
+from closegate.remediation.actions import (
+    ActionSpec,
+    Kind,
+    Reversibility,
+    Scope,
+    Target,
+    action_catalog,
+)
+from closegate.remediation.executor import (
+    ExecutionOptions,
+    Executor,
+    ItemReport,
+)
 from closegate.remediation.journal import Journal, verify
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, WriteQuota
 from closegate.remediation.plan import Plan, PlanItem, resolve_scope
+from closegate.remediation.requirements import Requirements
 
 __all__ = [
     "JOURNAL_FILE",
@@ -37,7 +48,6 @@ __all__ = [
     "Closer",
     "FinalStep",
     "PortalHandoffCloser",
-    "live_requirements",
 ]
 
 JOURNAL_FILE = "closure-journal.jsonl"
@@ -127,23 +137,6 @@ class Closer(Protocol):
     def close(self, context: ClosureContext) -> FinalStep: ...
 
 
-def live_requirements(reader: Callable[[], TenantReader], tenant_id: str) -> Requirements:
-    """Runs the named checks now (once each): an action's prerequisites are judged on the live tenant."""
-    from closegate.registry import catalog
-    from closegate.runner import RunSettings, run
-
-    seen: dict[str, Status] = {}
-
-    def evaluate(ids: Sequence[str]) -> Mapping[str, Status]:
-        missing = [i for i in ids if i not in seen]
-        if missing:
-            record = run(reader(), catalog(), RunSettings(only=missing, tenant_id=tenant_id))
-            seen.update({r.check_id: r.status for r in record.results})
-        return {i: seen.get(i, Status.ERROR) for i in ids}
-
-    return evaluate
-
-
 @dataclass(frozen=True)
 class PortalHandoffCloser:
     """The closer for today's Microsoft Entra: API clean-up, own registration last, then the portal delete."""
@@ -154,12 +147,12 @@ class PortalHandoffCloser:
 
     def close(self, context: ClosureContext) -> FinalStep:
         reader = context.reader()
-        org = reader.organization()
+        org = reader.read(ORGANIZATION)
         scope = resolve_scope(reader)
         specs = {s.id: s for s in action_catalog()}
         purge, disable = specs["purge_recycle_bin"], specs["disable_undeletable_service_principals"]
         recycled = tuple(Target(d.id, d.user_principal_name or d.display_name, {"display_name": d.display_name})
-                         for kind in _RECYCLED_KINDS for d in reader.deleted_items(kind) if not scope.protects(d.id))
+                         for kind in _RECYCLED_KINDS for d in reader.read(DELETED[kind]) if not scope.protects(d.id))
         items = tuple(i for i in (_item(context.record, purge, recycled),
                                   _item(context.record, disable, tuple(disable(reader, scope)))) if i.targets)
         cleanup = Plan(org.id, org.primary_domain, context.record.run_id, context.now, _PLAN_MAX_AGE_MINUTES, scope, items)
@@ -186,8 +179,8 @@ class PortalHandoffCloser:
                                "sign in to this tenant any more" if deleted else
                                f"closegate could not delete its own registration {label}: delete it first")
         for plan, name in zip(plans, PLAN_FILES):
-            _write_atomic(context.out_dir / name, plan.dumps())
-        admin = next((u.user_principal_name for u in reader.users() if u.id == scope.closing_admin_id), "")
+            write_atomic(context.out_dir / name, plan.dumps())
+        admin = next((u.user_principal_name for u in reader.read(USERS) if u.id == scope.closing_admin_id), "")
         return FinalStep(
             closer=self.name, actions=tuple(summaries), journal=str(journal_path),
             journal_head=verify(journal_path).last_hash, plan_hashes=tuple(p.plan_hash for p in plans),
@@ -207,9 +200,9 @@ class PortalHandoffCloser:
         Deleting the application also removes its service principal in its home tenant; a registration
         from another tenant has only its service principal here.
         """
-        caller = reader.caller()
-        apps = [a for a in reader.applications() if a.app_id == caller.app_id]
-        sps = [sp for sp in reader.service_principals() if sp.app_id == caller.app_id]
+        caller = reader.read(CALLER)
+        apps = [a for a in reader.read(APPLICATIONS) if a.app_id == caller.app_id]
+        sps = [sp for sp in reader.read(SERVICE_PRINCIPALS) if sp.app_id == caller.app_id]
         own_ids = {a.id for a in apps} | {sp.id for sp in sps}
         release_scope = Scope(scope.closing_admin_id, caller.object_id, caller.app_id,
                               scope.protected_ids - own_ids, "closegate's own registration is released last")
@@ -264,15 +257,3 @@ def _handoff(name: str, domain: str, tenant_id: str, admin: str, keep: str | Non
     ]
     return tuple(steps)
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

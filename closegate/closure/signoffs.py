@@ -1,36 +1,117 @@
-"""The write side of sign-offs, and the rule that decides whether a run has enough of them.
+"""Sign-offs: a person's approval of one run, bound to the run's hash, and the rule that counts them.
 
 An approval is only worth something if it cannot be moved to another run: each one names the run's
-SHA-256 (`run_id`), and `closegate signoff` refuses a run record whose content no longer matches
-it. The file format is the one `reporting.signoffs` reads; appends are atomic and serialised by a
-lock, so two officers signing at once never lose each other's approval.
+SHA-256 (`run_id`), and `closegate signoff` refuses a run record whose content no longer matches it.
+`signoffs.json` beside run.json is a JSON list of {"run_id", "by", "role", "when", "signature",
+"public_key"}: `signature` (optional) is a base64 Ed25519 signature over the ASCII run id, `public_key`
+the signer's key (base64 raw bytes or PEM). Only sign-offs whose run_id equals the run's hash belong to
+it. Appends are atomic and serialised by a lock, so two officers signing at once never lose each
+other's approval. Reports render what this module reads; the gate counts with `SignoffRequirement`.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import fcntl
 import json
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from closegate.errors import ConfigError
+from closegate.files import write_atomic
+from closegate.keys import fingerprint, public_key_from_text, public_key_text
 from closegate.models import RunRecord, iso, parse_time
-from closegate.reporting import signoffs as signoff_file
-from closegate.reporting.signoffs import SignOff, Verification
 
-__all__ = ["SIGNOFF_CLOCK_SKEW", "SignoffRequirement", "append_signoff", "make_signoff"]
+__all__ = [
+    "FILE_NAME",
+    "SIGNOFF_CLOCK_SKEW",
+    "SignOff",
+    "SignoffRequirement",
+    "Verification",
+    "append_signoff",
+    "for_run",
+    "load",
+    "make_signoff",
+]
 
 # A sign-off dated further than this into the future of the deciding clock was not made yet.
 SIGNOFF_CLOCK_SKEW = timedelta(minutes=5)
+
+FILE_NAME = "signoffs.json"
+
+
+class Verification(Enum):
+    """What a sign-off's signature proves, as a report states it."""
+
+    VERIFIED = "signature verified"
+    INVALID = "signature does NOT verify"
+    UNSIGNED = "not cryptographically signed"
+
+
+@dataclass(frozen=True)
+class SignOff:
+    run_id: str
+    by: str
+    role: str
+    when: str  # as recorded (ISO-8601); shown verbatim rather than reinterpreted
+    signature: str = ""
+    public_key: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SignOff:
+        fields = {name: data.get(name) or "" for name in ("run_id", "by", "role", "when", "signature", "public_key")}
+        if not all(isinstance(v, str) for v in fields.values()):
+            raise ValueError("every sign-off field is a string")
+        if not fields["run_id"] or not fields["by"]:
+            raise ValueError("a sign-off names its run_id and who signed")
+        return cls(**fields)
+
+    def verification(self) -> Verification:
+        if not self.signature:
+            return Verification.UNSIGNED
+        key = public_key_from_text(self.public_key)
+        if key is None:
+            return Verification.INVALID
+        try:
+            key.verify(base64.b64decode(self.signature, validate=True), self.run_id.encode("ascii"))
+        except (InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError):
+            return Verification.INVALID
+        return Verification.VERIFIED
+
+    def key_fingerprint(self) -> str:
+        """The signer's key in closegate's one fingerprint format (closegate.keys)."""
+        return fingerprint(self.public_key)
+
+
+def load(directory: Path) -> tuple[SignOff, ...]:
+    """Every sign-off in `directory`/signoffs.json, in recorded order; () when there is no file."""
+    path = Path(directory) / FILE_NAME
+    if not path.exists():
+        return ()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise ValueError("the file holds a JSON list of sign-offs")
+        return tuple(SignOff.from_json(item) for item in data)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"{path} is not a closegate sign-offs file ({exc})",
+            "restore it from the run's archive or record the sign-offs again with `closegate signoff`",
+        ) from exc
+
+
+def for_run(signoffs: Sequence[SignOff], run_id: str) -> tuple[SignOff, ...]:
+    return tuple(s for s in signoffs if s.run_id == run_id)
 
 
 def make_signoff(record: RunRecord, by: str, role: str, when: datetime,
@@ -43,8 +124,7 @@ def make_signoff(record: RunRecord, by: str, role: str, when: datetime,
     signature = public_key = ""
     if key is not None:
         signature = base64.b64encode(key.sign(run_id.encode("ascii"))).decode("ascii")
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        public_key = base64.b64encode(raw).decode("ascii")
+        public_key = public_key_text(key)
     return SignOff(run_id=run_id, by=by, role=role, when=iso(when), signature=signature, public_key=public_key)
 
 
@@ -61,24 +141,15 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def append_signoff(directory: Path, signoff: SignOff) -> Path:
     """Add `signoff` to DIR/signoffs.json atomically; refuses a second approval by the same person."""
-    path = directory / signoff_file.FILE_NAME
+    path = directory / FILE_NAME
     with _locked(directory):
-        existing = signoff_file.load(directory)
-        same = [s for s in signoff_file.for_run(existing, signoff.run_id) if _person(s) == _person(signoff)]
+        existing = load(directory)
+        same = [s for s in for_run(existing, signoff.run_id) if _person(s) == _person(signoff)]
         if same:
             raise ConfigError(f"{signoff.by} already signed off run {signoff.run_id[:16]} on {same[0].when}",
                               "each person signs a run once; another approver signs with their own name")
         data = [asdict(s) for s in (*existing, signoff)]
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{signoff_file.FILE_NAME}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
@@ -101,7 +172,7 @@ class SignoffRequirement:
         people: set[str] = set()
         keys: set[str] = set()
         counted: list[SignOff] = []
-        for s in signoff_file.for_run(self.signoffs, run_id):
+        for s in for_run(self.signoffs, run_id):
             if s.verification() is Verification.INVALID or _future(s, now):
                 continue
             key = s.key_fingerprint() if s.signature else ""
@@ -117,7 +188,7 @@ class SignoffRequirement:
         counted = self.counted(run_id, now)
         if len(counted) >= self.required:
             return ()
-        mine = signoff_file.for_run(self.signoffs, run_id)
+        mine = for_run(self.signoffs, run_id)
         notes = []
         invalid = [s.by for s in mine if s.verification() is Verification.INVALID]
         if invalid:

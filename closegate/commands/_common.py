@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from closegate import logs
+from closegate import keys, logs
 from closegate.errors import ClosegateError
 
-__all__ = ["CANNOT_RUN", "ClosegateGroup", "fail", "log_file_option"]
+__all__ = ["CANNOT_RUN", "ClosegateGroup", "fail", "log_file_option", "read_signing_key"]
 
 CANNOT_RUN = 2
 
@@ -33,6 +34,14 @@ def fail(exc: ClosegateError, command: str = "closegate") -> NoReturn:
                                                          "fix": exc.fix})
     click.echo(f"{command}: {_one_line(exc.one_line())}", err=True)
     sys.exit(exc.exit_code)
+
+
+def read_signing_key(path: Path | None) -> Ed25519PrivateKey | None:
+    """The Ed25519 key of a --sign-key option, asking on the terminal for its password if it is encrypted."""
+    if path is None:
+        return None
+    return keys.load_private_key(path, ask_password=lambda: click.prompt("Password of the signing key",
+                                                                         hide_input=True, err=True))
 
 
 def _one_line(text: str) -> str:

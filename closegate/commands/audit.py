@@ -1,19 +1,15 @@
 """`closegate audit`: run every check against the tenant, print the verdict by procedure step, write run.json.
 
-The command only wires objects (settings -> sign-in -> Graph clients -> Tenant -> runner) and maps the
-verdict to an exit code; every decision lives in the runner and the checks.
+The command only wires objects (a session from closegate.session, the runner) and maps the verdict to an
+exit code; every decision lives in the runner and the checks.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +22,11 @@ from rich.text import Text
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail
 from closegate.errors import ClosegateError
-from closegate.facts import TenantReader
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
+from closegate.records import write_record
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
+from closegate.session import open_session
 
 __all__ = ["CANNOT_RUN", "DEFAULT_OUT", "EXIT_CODES", "register", "write_run"]
 
@@ -46,39 +43,9 @@ def _ids(text: str | None) -> frozenset[str]:
     return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())
 
 
-def open_tenant(config: Path | None, *, flags: Mapping[str, Any] | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> tuple[TenantReader, Any, str, str]:
-    """Sign in and build the facade: (tenant, request stats, tenant id, cloud name). Raises ClosegateError.
-
-    `flags` are command-line settings (closegate.config); `sleep` is the Graph client's back-off wait,
-    injectable so tests of throttling do not sleep."""
-    from closegate.auth import MsalTokenProvider
-    from closegate.config import load_settings
-    from closegate.graph import connect
-    from closegate.tenant import Tenant
-
-    settings = load_settings(config, flags=flags)
-    tokens = MsalTokenProvider(settings)
-    # Sign in before the run: a wrong secret or an unreachable authority is "could not run" (exit 2),
-    # not seventeen checks in ERROR.
-    tokens.token(settings.cloud.graph_resource)
-    grant = "delegated" if settings.auth.method == "device_code" else "application"
-    clients = connect(settings, tokens, grant_kind=grant, sleep=sleep)
-    tenant = Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
-                    backup_max_age=timedelta(days=settings.backup_max_age_days),
-                    backup_public_key=settings.backup_public_key,
-                    closing_admin_upn=settings.closing_admin_upn)
-    return tenant, clients.stats, settings.tenant_id, settings.cloud.name
-
-
 def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True) -> Path:
-    """Write DIR/run.json atomically (a reader never sees half a record), then the HTML, PDF and JUnit reports."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".run.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(record.dumps())
-    path = out_dir / "run.json"
-    os.replace(tmp, path)
+    """Write DIR/run.json (closegate.records), then the HTML, PDF and JUnit reports beside it."""
+    path = write_record(record, out_dir)
     if reports:
         from closegate.reporting import write_reports
 
@@ -145,11 +112,11 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
     err = Console(stderr=True)
     try:
         attestations = load_attestations(out)
-        tenant, stats, tenant_id, cloud = open_tenant(config)
+        session = open_session(config)
         with _progress(err, enabled=not as_json and err.is_terminal) as progress:
-            record = run(tenant, catalog(), RunSettings(
-                only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=tenant_id, cloud=cloud,
-                request_stats=stats.snapshot, progress=progress))
+            record = run(session.reader(), catalog(), RunSettings(
+                only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=session.settings.tenant_id,
+                cloud=session.settings.cloud.name, request_stats=session.stats.snapshot, progress=progress))
         path = write_run(record, out, reports=reports)
     except ClosegateError as exc:
         fail(exc)
@@ -189,6 +156,4 @@ def register(group: click.Group) -> None:
         Exit codes: 0 READY, 1 NOT READY (a blocking check failed), 3 CANNOT DETERMINE (an ERROR or
         ATTEST remains, or the run was partial), 2 could not run (configuration, sign-in).
         """
-        if config is None and Path("closegate.toml").exists():
-            config = Path("closegate.toml")
         _audit(config, out, only, skip, as_json, reports)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from closegate.commands._common import fail
+from closegate.commands._common import fail, read_signing_key
 from closegate.errors import ClosegateError, ConfigError
 
 __all__ = ["register"]
@@ -26,27 +26,19 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _config(config: Path | None) -> Path | None:
-    return config if config is not None or not Path("closegate.toml").exists() else Path("closegate.toml")
-
-
 def _fail(exc: ClosegateError) -> None:
     fail(exc)
 
 
 def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: bool,
          clock: Callable[[], datetime]) -> None:
-    from closegate.auth import MsalTokenProvider
-    from closegate.backup import CONTENT_NOTE, export_backup, load_private_key
-    from closegate.config import load_settings
-    from closegate.graph import connect
+    from closegate.backup import CONTENT_NOTE, export_backup
+    from closegate.session import open_session
 
     try:
-        key = load_private_key(sign_key) if sign_key else None  # a bad key fails before any export
-        settings = load_settings(_config(config))
-        tokens = MsalTokenProvider(settings)
-        grant = "delegated" if settings.auth.method == "device_code" else "application"
-        clients = connect(settings, tokens, grant_kind=grant)
+        key = read_signing_key(sign_key)  # a bad key fails before any export
+        session = open_session(config, sign_in=False)
+        settings = session.settings
         directory = out or settings.backup_dir
 
         def report(entry, reused):  # type: ignore[no-untyped-def]
@@ -54,13 +46,13 @@ def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: 
             click.echo(f"  {entry.name:<28} {what}{' (kept from the interrupted run)' if reused else ''}")
 
         click.echo(f"backing up tenant {settings.tenant_id} to {directory}")
-        result = export_backup(clients.graph, directory, replace=replace, sign_key=key, clock=clock,
+        result = export_backup(session.graph, directory, replace=replace, sign_key=key, clock=clock,
                                on_file=report)
     except ClosegateError as exc:
         _fail(exc)
         return
     total = sum(e.objects for e in result.manifest.files)
-    requests = clients.stats.totals()
+    requests = session.stats.totals()
     click.echo(f"backup complete: {total} objects, manifest {directory / 'manifest.json'}"
                f"{f', signature {result.signature}' if result.signature else ''} ({requests.requests} requests, "
                f"{requests.batched} in $batch)")
@@ -71,7 +63,8 @@ def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: 
 
 
 def _verify(directory: Path, pubkey: Path | None) -> None:
-    from closegate.backup import load_public_key, verify_backup
+    from closegate.backup import verify_backup
+    from closegate.keys import load_public_key
 
     try:
         key = load_public_key(pubkey) if pubkey else None
@@ -151,10 +144,11 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
         """
         from closegate.backup import record_content_attestation
         from closegate.config import load_settings
+        from closegate.session import config_path
 
         try:
             when = _date(taken) if taken else clock()
-            target = directory or load_settings(_config(config)).backup_dir
+            target = directory or load_settings(config_path(config)).backup_dir
             made = record_content_attestation(
                 target, scopes=[] if scopes == ("all",) else [s for s in scopes if s != "all"], tool=tool,
                 location=location, by=by, taken=when,

@@ -23,8 +23,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from closegate.commands._common import CANNOT_RUN, fail
+from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
 from closegate.errors import ClosegateError
+from closegate.facts import ORGANIZATION
 
 if TYPE_CHECKING:
     from closegate.closure.certificate import GoCertificate
@@ -38,12 +39,6 @@ SHUT, TIMED_OUT = 1, 3
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _default_config(config: Path | None) -> Path | None:
-    if config is None and Path("closegate.toml").exists():
-        return Path("closegate.toml")
-    return config
 
 
 def _print_shut(reasons: tuple[str, ...], console: Console) -> None:
@@ -76,11 +71,17 @@ def _print_handoff(final: FinalStep, console: Console) -> None:
 def _wait(config: Path | None, certificate: GoCertificate, out: Path, poll_seconds: float, timeout_minutes: float,
           console: Console) -> int:
     from closegate.closure.certificate import PDF_FILE
-    from closegate.closure.evidence import ClosureEvidence, OidcDiscoveryProbe, wait_until_gone, write_evidence
+    from closegate.closure.evidence import (
+        ClosureEvidence,
+        OidcDiscoveryProbe,
+        wait_until_gone,
+        write_evidence,
+    )
     from closegate.config import load_settings
     from closegate.graph.transport import RequestsTransport, new_session
+    from closegate.session import config_path
 
-    settings = load_settings(config)  # no sign-in: the probe is anonymous
+    settings = load_settings(config_path(config))  # no sign-in: the probe is anonymous
     session = new_session(pool_size=1, ca_bundle=settings.cloud.ca_bundle, timeout=settings.timeout_seconds)
     probe = OidcDiscoveryProbe(settings.cloud.authority_host, RequestsTransport(session),
                                timeout=settings.timeout_seconds)
@@ -114,19 +115,27 @@ def _wait(config: Path | None, certificate: GoCertificate, out: Path, poll_secon
 def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll_seconds: float,
            timeout_minutes: float, sign_key: Path | None, keep_own_app: bool, console: Console) -> int:
     from closegate.attestations import load as load_attestations
-    from closegate.closure.certificate import JSON_FILE, issue, load_certificate, write_certificate
-    from closegate.closure.final_step import ClosureContext, PortalHandoffCloser, live_requirements
+    from closegate.closure import signoffs as signoff_file
+    from closegate.closure.certificate import (
+        JSON_FILE,
+        issue,
+        load_certificate,
+        write_certificate,
+    )
+    from closegate.closure.final_step import (
+        ClosureContext,
+        PortalHandoffCloser,
+    )
     from closegate.closure.signoffs import SignoffRequirement
-    from closegate.commands.remediate import connect_session
-    from closegate.commands.signoff import read_key
     from closegate.gate import LiveTenant, decide
+    from closegate.records import read_record
     from closegate.registry import catalog
-    from closegate.reporting import signoffs as signoff_file
-    from closegate.reporting.integrity import read_record
+    from closegate.remediation.requirements import live_requirements
+    from closegate.session import open_session
 
     record = read_record(run)
     out = run.parent
-    key = read_key(sign_key)
+    key = read_signing_key(sign_key)
     if (out / JSON_FILE).exists():
         existing = load_certificate(out / JSON_FILE)
         if existing.run_id == record.run_id:
@@ -137,9 +146,9 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
                 return 0
             return _wait(config, existing, out, poll_seconds, timeout_minutes, console)
 
-    session = connect_session(config)
+    session = open_session(config)
     settings = session.settings
-    org = session.reader().organization()  # re-read now: the run must be of the tenant signed in to
+    org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
     requirement = SignoffRequirement(signoff_file.load(out), settings.signoff_required)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
@@ -220,7 +229,7 @@ def register(group: click.Group) -> None:
         """
         console = Console(width=None if sys.stdout.isatty() else 160)
         try:
-            code = _close(_default_config(config), run, confirm, wait, poll_seconds, timeout_minutes, sign_key,
+            code = _close(config, run, confirm, wait, poll_seconds, timeout_minutes, sign_key,
                           keep_own_app, console)
         except ClosegateError as exc:
             fail(exc)

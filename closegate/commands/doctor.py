@@ -16,11 +16,11 @@ import click
 
 from closegate import facts
 from closegate import permissions as perms
-from closegate.auth import MsalTokenProvider
 from closegate.commands._common import fail
-from closegate.config import Settings, load_settings
+from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
-from closegate.graph import connect
+from closegate.facts import AZURE_SUBSCRIPTIONS, CALLER, ORGANIZATION
+from closegate.session import open_session
 from closegate.tenant import Tenant
 
 __all__ = ["Diagnosis", "diagnose", "register"]
@@ -76,8 +76,8 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
              needed: Callable[[str], tuple[perms.PermissionNeed, ...]] | None = None) -> Diagnosis:
     """Everything doctor reports; `needed` defaults to what the checks and actions declare."""
     needed = needed or perms.needed
-    org = tenant.organization()
-    caller = tenant.caller()
+    org = tenant.read(ORGANIZATION)
+    caller = tenant.read(CALLER)
     arm_access, arm_note = _arm_access(tenant)
     granted = set(caller.permissions) | ({perms.ARM_ACCESS} if arm_access else set())
     needs = []
@@ -102,7 +102,7 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
 def _arm_access(tenant: Tenant) -> tuple[bool | None, str]:
     # ARM access is Azure RBAC at a scope, not a token claim: try the read the checks will make.
     try:
-        subs = tenant.azure_subscriptions()
+        subs = tenant.read(AZURE_SUBSCRIPTIONS)
     except PermissionDenied as exc:
         return False, exc.cause
     except ClosegateError as exc:
@@ -162,16 +162,11 @@ def register(group: click.Group) -> None:
         \b
         Exit codes: 0 nothing missing, 2 could not sign in or a permission is missing.
         """
-        if config_path is None and Path("closegate.toml").is_file():
-            config_path = Path("closegate.toml")
         try:
-            settings = load_settings(config_path)
-            tokens = MsalTokenProvider(settings, prompt=lambda p: click.echo(p.message, err=True))
-            clients = connect(settings, tokens, grant_kind="delegated" if tokens.kind == "user" else "application")
-            tenant = Tenant(clients.graph, clients.arm, tokens, workers=min(4, settings.concurrency),
-                            closing_admin_upn=settings.closing_admin_upn)
-            tenant.prefetch(["organization", "caller", "azure_subscriptions"])
-            result = diagnose(settings, tenant, tokens.description)
+            session = open_session(config_path, prompt=lambda p: click.echo(p.message, err=True), sign_in=False)
+            tenant = session.reader()
+            tenant.prefetch([ORGANIZATION, CALLER, AZURE_SUBSCRIPTIONS])
+            result = diagnose(session.settings, tenant, session.tokens.description)
         except ClosegateError as exc:
             fail(exc, "closegate doctor")
         if as_json:

@@ -21,6 +21,7 @@ from closegate import __version__
 from closegate.commands._common import fail
 from closegate.config import AUTH_METHODS, CLOUDS, load_settings
 from closegate.errors import ClosegateError, ConfigError
+from closegate.files import write_atomic
 
 __all__ = ["register", "render"]
 
@@ -115,12 +116,8 @@ def _validate(text: str, directory: Path, method: str) -> None:
 def write_config(out: Path, text: str, *, force: bool) -> None:
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", "pass --force to replace it, or --out to write elsewhere")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=".closegate-init.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(name, 0o644)
-    os.replace(name, out)
+    # The configuration holds no secret (init never writes one) and other admins may read it.
+    write_atomic(out, text, mode=0o644)
 
 
 def _certificate_value(certificate: Path, out: Path) -> str:

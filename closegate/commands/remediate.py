@@ -1,39 +1,43 @@
 """`closegate plan`, `closegate remediate` and `closegate journal verify`: the wiring of remediation.
 
 The commands sign in, build objects and map outcomes to exit codes; the plan, the executor and the
-journal make every decision. `apply_plan` is the library face of `remediate --apply` (tests and the
-demo call it with their own tenant reader, e.g. one that knows the backup).
+journal make every decision (closegate.remediation.workflow, which the demo and the tests call too).
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from closegate import permissions as perms
 from closegate.commands._common import fail
 from closegate.commands.audit import DEFAULT_OUT, write_run
-from closegate.errors import ClosegateError, ConfigError, IntegrityError
-from closegate.facts import Caller, TenantReader
-from closegate.models import RunRecord, Status, iso
-from closegate.remediation.actions import Kind, Reversibility, Scope, action_catalog
-from closegate.remediation.executor import ExecutionOptions, Executor, ItemReport
+from closegate.errors import ClosegateError, IntegrityError
+from closegate.facts import CALLER
+from closegate.models import iso
+from closegate.remediation.actions import Kind, Reversibility
+from closegate.remediation.executor import ExecutionOptions, ItemReport
 from closegate.remediation.journal import Journal, operation_id, read_state, verify
-from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, WriteQuota
-from closegate.remediation.plan import Plan, build_plan, load_plan, resolve_scope, write_plan
+from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA
+from closegate.remediation.plan import Plan, load_plan, write_plan
+from closegate.remediation.workflow import apply_plan, fresh_run, make_plan, point_of_no_return, preflight
+from closegate.session import open_session
 
-__all__ = ["Session", "apply_plan", "connect_session", "register"]
+__all__ = ["print_plan", "print_summary", "register"]
 
 SYNC_OFF_TAKES = timedelta(hours=72)  # graph-facts §3.2 (S6)
 FAILED = 1
@@ -43,60 +47,7 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True)
-class Session:
-    """A signed-in session: settings, the clients, and a factory of fresh (uncached) tenant readers."""
-
-    settings: Any
-    graph: Any
-    arm: Any
-    stats: Any
-    reader: Callable[[], TenantReader]
-
-
-def connect_session(config: Path | None) -> Session:
-    from closegate.auth import MsalTokenProvider
-    from closegate.config import load_settings
-    from closegate.graph import connect
-    from closegate.tenant import Tenant
-
-    settings = load_settings(config)
-    tokens = MsalTokenProvider(settings)
-    tokens.token(settings.cloud.graph_resource)  # sign in first: failing here is "could not run" (exit 2)
-    clients = connect(settings, tokens, grant_kind="delegated" if settings.auth.method == "device_code" else "application")
-    max_age = timedelta(days=settings.backup_max_age_days)
-    return Session(settings, clients.graph, clients.arm, clients.stats,
-                   lambda: Tenant(clients.graph, clients.arm, tokens, backup_dir=settings.backup_dir,
-                                  backup_max_age=max_age, backup_public_key=settings.backup_public_key,
-                                  closing_admin_upn=settings.closing_admin_upn))
-
-
 # -- plan -----------------------------------------------------------------------------------------
-
-
-def _fresh_run(session: Session, run_path: Path | None, out: Path, now: datetime) -> tuple[RunRecord, TenantReader]:
-    from closegate.attestations import load as load_attestations
-    from closegate.registry import catalog
-    from closegate.runner import RunSettings, run
-
-    reader = session.reader()
-    max_age = timedelta(minutes=session.settings.audit_max_age_minutes)
-    if run_path is not None:
-        try:
-            record = RunRecord.from_json(json.loads(run_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"cannot read the run record {run_path}", "run `closegate audit` to write one") from exc
-        if now - record.ended > max_age:
-            minutes = int((now - record.ended).total_seconds() // 60)
-            raise ConfigError(f"the run {run_path} is {minutes} minutes old, over the {max_age} limit",
-                              "run `closegate audit` again (or `closegate plan` without --run)")
-        return record, reader
-    record = run(reader, catalog(), RunSettings(attestations=load_attestations(out),
-                                                tenant_id=session.settings.tenant_id,
-                                                cloud=session.settings.cloud.name,
-                                                request_stats=session.stats.snapshot))
-    write_run(record, out)
-    return record, reader
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -122,12 +73,15 @@ def print_plan(plan: Plan, console: Console) -> None:
 
 def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
           as_json: bool = False) -> None:
+    from closegate.attestations import load as load_attestations
+
     try:
-        session = connect_session(config)
+        session = open_session(config)
         now = _utc_now()
-        record, reader = _fresh_run(session, run_path, out, now)
-        plan = build_plan(record, reader, action_catalog(), now=now,
-                          max_age_minutes=session.settings.audit_max_age_minutes, closing_admin_upn=closing_admin)
+        record, reader, new = fresh_run(session, run_path, now, load_attestations(out))
+        if new:
+            write_run(record, out)
+        plan = make_plan(record, reader, session, now, closing_admin)
         path = write_plan(plan, out)
     except ClosegateError as exc:
         fail(exc)
@@ -140,67 +94,6 @@ def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: 
 
 
 # -- remediate ------------------------------------------------------------------------------------
-
-
-def _requirements(session: Session) -> Callable[[Sequence[str]], Mapping[str, Status]]:
-    from closegate.registry import catalog
-    from closegate.runner import RunSettings, run
-
-    seen: dict[str, Status] = {}
-
-    def evaluate(ids: Sequence[str]) -> Mapping[str, Status]:
-        missing = [i for i in ids if i not in seen]
-        if missing:
-            record = run(session.reader(), catalog(), RunSettings(only=missing, tenant_id=session.settings.tenant_id))
-            seen.update({r.check_id: r.status for r in record.results})
-        return {i: seen.get(i, Status.ERROR) for i in ids}
-
-    return evaluate
-
-
-def _live_scope(reader: TenantReader, plan: Plan) -> Scope:
-    """The plan's protected ids plus whoever is signed in now (a different caller is protected too)."""
-    now_scope = resolve_scope(reader) if plan.scope.closing_admin_id is None else None
-    caller = reader.caller()
-    own = {a.id for a in reader.applications() if a.app_id == caller.app_id}
-    extra = (now_scope.protected_ids if now_scope else frozenset()) | {caller.object_id} | own
-    return Scope(plan.scope.closing_admin_id, caller.object_id, caller.app_id,
-                 plan.scope.protected_ids | extra)
-
-
-def _refusals(plan: Plan, reader: TenantReader, confirm: str | None, now: datetime) -> list[str]:
-    reasons = []
-    org = reader.organization()
-    if org.id != plan.tenant_id:
-        reasons.append(f"the plan is for tenant {plan.tenant_id}, but closegate is signed in to {org.id}")
-    if plan.stale(now):
-        age = int((now - plan.created).total_seconds() // 60)
-        reasons.append(f"the plan is {age} minutes old, over its {plan.max_age_minutes}-minute limit: "
-                       "run `closegate plan` again")
-    typed = (confirm or "").strip().lower()
-    if typed != org.primary_domain.lower() or typed != plan.primary_domain.lower():
-        reasons.append("the confirmation does not match the tenant's primary domain")
-    return reasons
-
-
-def apply_plan(plan_path: Path, session: Session, *, confirm: str | None, options: ExecutionOptions,
-               console: Console, now: datetime | None = None, quota: WriteQuota | None = None) -> list[ItemReport]:
-    """Verify, confirm and apply a plan; raises ClosegateError when it must refuse."""
-    plan = load_plan(plan_path)
-    reader = session.reader()
-    reasons = _refusals(plan, reader, confirm, now or _utc_now())
-    if reasons:
-        raise ConfigError("refusing to apply the plan: " + "; ".join(reasons),
-                          "type the tenant's primary domain exactly, for a fresh plan of this tenant")
-    first = next((i for i in plan.items if i.point_of_no_return), None)
-    if first is not None and (options.step is None or int(first.step) == options.step):
-        console.print(f"[bold red]point of no return:[/] {first.action_id} ({first.reversibility.value}); {first.undo}")
-    if quota is not None:
-        options = ExecutionOptions(options.step, options.purge, options.window, quota)
-    with Journal(plan_path.parent / "journal.jsonl") as journal, _bars(console) as progress:
-        executor = Executor(plan, session.graph, session.arm, journal, requirements=_requirements(session),
-                            live_scope=_live_scope(reader, plan), options=options, progress=progress)
-        return executor.run()
 
 
 @contextmanager
@@ -261,27 +154,6 @@ def _dry_run(plan_path: Path, step: int | None, purge: bool, console: Console) -
                       f"{extra}{reversible}{marker}: {labels}", markup=False)
 
 
-def _preflight(plan: Plan, caller: Caller, step: int | None, purge: bool) -> None:
-    """Refuse before the confirmation prompt when the token cannot perform an action the run would take.
-
-    Without this a read-only app would journal a 403 per object; the operator should learn it once,
-    up front, with the permission to grant. ARM needs are RBAC assignments the token does not show,
-    so they are left to the executor's per-object error.
-    """
-    declarations = [
-        perms.Declaration(item.action_id, "remediate", tuple(p for p in item.permissions if p.startswith("graph:")))
-        for item in plan.items
-        if item.kind is Kind.AUTOMATED and item.targets and (step is None or int(item.step) == step)
-        and (not item.opt_in or (item.opt_in == "--purge" and purge))
-    ]
-    short = perms.missing(frozenset(caller.permissions), "remediate", declarations)
-    if short:
-        listed = "; ".join(f"{n.permission} (for {', '.join(n.needed_by)})" for n in short)
-        raise ConfigError(f"the signed-in app lacks Microsoft Graph permission(s) {listed}",
-                          f"grant them to the app registration {caller.app_id} and grant admin consent "
-                          "(Entra admin center > App registrations > API permissions); nothing was changed")
-
-
 def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | None, confirm: str | None,
                purge: bool, window: int) -> None:
     err = Console(stderr=True)
@@ -290,15 +162,20 @@ def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | No
         if not apply:
             _dry_run(plan_path, step, purge, console)
             return
-        session = connect_session(config)
+        session = open_session(config)
         plan = load_plan(plan_path)
-        _preflight(plan, session.reader().caller(), step, purge)
+        preflight(plan, session.reader().read(CALLER), step, purge)
         if confirm is None:
             confirm = click.prompt(f"Type the primary domain of the tenant to change ({plan.primary_domain})",
                                    err=True)
-        reports = apply_plan(plan_path, session, confirm=confirm, console=err,
-                             options=ExecutionOptions(step=step, purge=purge, window=window,
-                                                      quota=DOCUMENTED_WRITE_QUOTA))
+        first = point_of_no_return(plan, step)
+        if first is not None:
+            err.print(f"[bold red]point of no return:[/] {first.action_id} ({first.reversibility.value}); "
+                      f"{first.undo}")
+        with _bars(err) as progress:
+            reports = apply_plan(plan_path, session, confirm=confirm, progress=progress,
+                                 options=ExecutionOptions(step=step, purge=purge, window=window,
+                                                          quota=DOCUMENTED_WRITE_QUOTA))
     except ClosegateError as exc:
         fail(exc)
     print_summary(reports, console, session.graph.last_date)
@@ -330,9 +207,6 @@ def register(group: click.Group) -> None:
     config_option = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                                  help="closegate.toml (default: ./closegate.toml if present).")
 
-    def default_config(config: Path | None) -> Path | None:
-        return Path("closegate.toml") if config is None and Path("closegate.toml").exists() else config
-
     @group.command("plan")
     @config_option
     @click.option("--run", "run_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
@@ -351,7 +225,7 @@ def register(group: click.Group) -> None:
           closegate plan --config closegate.toml --out closegate-output
           closegate plan --run closegate-output/run.json --closing-admin admin@contoso.onmicrosoft.com --json
         """
-        _plan(default_config(config), run_path, out, closing_admin, as_json)
+        _plan(config, run_path, out, closing_admin, as_json)
 
     @group.command("remediate")
     @config_option
@@ -376,7 +250,7 @@ def register(group: click.Group) -> None:
         \b
         Exit codes: 0 done (skips are listed), 1 some changes failed, 2 refused or could not run.
         """
-        _remediate(default_config(config), plan_path, apply, step, confirm, purge, window)
+        _remediate(config, plan_path, apply, step, confirm, purge, window)
 
     @group.group("journal")
     def journal_group() -> None:

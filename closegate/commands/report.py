@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from closegate.commands._common import read_signing_key
 from closegate.errors import ClosegateError, IntegrityError
 
 __all__ = ["register"]
@@ -43,24 +44,17 @@ def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: 
       closegate report closegate-output/run.json
       closegate report closegate-output/run.json --format pdf --page-size letter --sign-key signer.pem
     """
+    from closegate.closure import signoffs as signoff_file
+    from closegate.records import read_record, write_signature
     from closegate.reporting import render
-    from closegate.reporting import signoffs as signoff_file
-    from closegate.reporting.integrity import load_signing_key, read_record
 
     try:
         record = read_record(run)
-        key = None
-        if sign_key is not None:
-            pem = sign_key.read_bytes()
-            try:
-                key = load_signing_key(pem)
-            except ClosegateError as exc:
-                if "encrypted" not in exc.cause:
-                    raise
-                password = click.prompt("Password of the signing key", hide_input=True)
-                key = load_signing_key(pem, password.encode("utf-8"))
-        written = render(record, out or run.parent, _formats(formats), key, page_size=page_size,
+        key = read_signing_key(sign_key)
+        written = render(record, out or run.parent, _formats(formats), page_size=page_size,
                          signoffs=signoff_file.load(run.parent))
+        if key is not None:
+            written.append(write_signature(record, key, out or run.parent))
     except ClosegateError as exc:
         raise _CannotRun(exc.one_line()) from exc
     except OSError as exc:
@@ -97,8 +91,9 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
       closegate verify closegate-output/run.json --report closegate-output/report.pdf
       closegate verify closegate-output/run.json --public-key signer.pub.pem --json
     """
-    from closegate.reporting import signoffs as signoff_file
-    from closegate.reporting.integrity import Proof, read_record, verify_html, verify_pdf, verify_signature
+    from closegate.closure import signoffs as signoff_file
+    from closegate.records import Proof, read_record, verify_signature
+    from closegate.reporting.integrity import verify_html, verify_pdf
 
     proofs: list[Proof] = []
     run_id = ""
@@ -122,7 +117,7 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
             recorded = signoff_file.load(run.parent)
             for path in reports:
                 if _kind(path) == "pdf":
-                    proofs.append(verify_pdf(path, record, run_id))
+                    proofs.append(verify_pdf(path, record, run_id, recorded))
                 else:
                     proofs.append(verify_html(path, record, run_id, recorded))
     except ClosegateError as exc:

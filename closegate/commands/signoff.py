@@ -15,40 +15,25 @@ from typing import TYPE_CHECKING
 
 import click
 
-from closegate.commands._common import CANNOT_RUN, fail
+from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
 from closegate.errors import ClosegateError
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    pass
 
-__all__ = ["read_key", "register"]
+__all__ = ["register"]
 
 _KEY = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-def read_key(path: Path | None) -> Ed25519PrivateKey | None:
-    """The Ed25519 private key in PEM file `path` (asking for its password if it is encrypted)."""
-    from closegate.reporting.integrity import load_signing_key
-
-    if path is None:
-        return None
-    pem = path.read_bytes()
-    try:
-        return load_signing_key(pem)
-    except ClosegateError as exc:
-        if "encrypted" not in exc.cause:
-            raise
-        return load_signing_key(pem, click.prompt("Password of the signing key", hide_input=True, err=True).encode())
-
-
 def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
+    from closegate.closure import signoffs as signoff_file
     from closegate.closure.signoffs import append_signoff, make_signoff
-    from closegate.reporting import signoffs as signoff_file
-    from closegate.reporting.integrity import read_record
+    from closegate.records import read_record
 
     try:
         record = read_record(run)
-        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_key(key_path))
+        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_signing_key(key_path))
         path = append_signoff(run.parent, signoff)
         bound = signoff_file.for_run(signoff_file.load(run.parent), record.run_id)
     except ClosegateError as exc:

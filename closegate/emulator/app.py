@@ -25,8 +25,21 @@ from closegate.emulator.batch import BatchResponse
 from closegate.emulator.faults import Fault, FaultDecision, FaultInjector
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.reports import DOWNLOAD_PREFIX
-from closegate.emulator.tokens import ARM, GRAPH, Rejection, RejectionReason, TokenIssuer
-from closegate.emulator.wire import Principal, Request, Response, graph_error, json_response, new_request_id
+from closegate.emulator.tokens import (
+    ARM,
+    GRAPH,
+    Rejection,
+    RejectionReason,
+    TokenIssuer,
+)
+from closegate.emulator.wire import (
+    Principal,
+    Request,
+    Response,
+    graph_error,
+    json_response,
+    new_request_id,
+)
 
 __all__ = ["Dispatch", "EmulatorApp", "GraphLike", "LogEntry", "RequestLog", "Service"]
 

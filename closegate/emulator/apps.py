@@ -30,6 +30,13 @@ READ_WRITE_ROLES: frozenset[str] = frozenset({
     "ReportSettings.ReadWrite.All", "RoleEligibilitySchedule.Read.Directory",
     "RoleManagement.ReadWrite.Directory", "User.DeleteRestore.All", "User.ReadWrite.All",
     "UserAuthenticationMethod.ReadWrite.All",
+}) | frozenset({
+    # records, holds, devices, logs and the multitenant organization (graph_records): the reads, the
+    # two Intune writes that deregister a device (managed device, then Autopilot), leaving the
+    # multitenant organization, and reading BitLocker key material for an opted-in backup
+    "BitLockerKey.Read.All", "Device.Read.All", "DeviceManagementManagedDevices.ReadWrite.All",
+    "DeviceManagementServiceConfig.ReadWrite.All", "eDiscovery.Read.All", "MailboxSettings.Read",
+    "MultiTenantOrganization.ReadWrite.All", "RecordsManagement.Read.All", "Sites.Read.All",
 })
 
 # The least-privileged read set for an audit-only run (graph-facts §1-§7 "least" columns).
@@ -38,6 +45,10 @@ READ_ONLY_ROLES: frozenset[str] = frozenset({
     "GroupMember.Read.All", "Organization.Read.All", "Policy.Read.All", "Reports.Read.All",
     "ReportSettings.Read.All", "RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory",
     "User.Read.All", "UserAuthenticationMethod.Read.All",
+}) | frozenset({  # BitLocker metadata only: reading key material is audited and opt-in (graph_devices)
+    "BitLockerKey.ReadBasic.All", "Device.Read.All", "DeviceManagementManagedDevices.Read.All",
+    "DeviceManagementServiceConfig.Read.All", "eDiscovery.Read.All", "MailboxSettings.Read",
+    "MultiTenantOrganization.Read.All", "RecordsManagement.Read.All", "Sites.Read.All",
 })
 
 # Delegated scopes an administrator consented to for the device-code client.
@@ -50,6 +61,10 @@ PUBLIC_CLIENT_SCOPES: frozenset[str] = frozenset({
     "RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory",
     "RoleManagement.ReadWrite.Directory", "User.DeleteRestore.All", "User.Read", "User.Read.All",
     "User.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All",
+}) | frozenset({  # records, holds, devices and logs (graph_records); sites lists are app-only
+    "BitLockerKey.Read.All", "Device.Read.All", "DeviceManagementManagedDevices.ReadWrite.All",
+    "DeviceManagementServiceConfig.ReadWrite.All", "eDiscovery.Read.All", "MailboxSettings.Read",
+    "MultiTenantOrganization.ReadWrite.All", "RecordsManagement.Read.All",
 })
 
 

@@ -14,6 +14,7 @@ import re
 import uuid
 from typing import Any
 
+from closegate.emulator.builder_records import RecordsBuilder
 from closegate.emulator.licensing import CATALOG
 
 __all__ = ["ScenarioBuilder"]
@@ -21,8 +22,11 @@ __all__ = ["ScenarioBuilder"]
 GA = "Global Administrator"
 
 
-class ScenarioBuilder:
-    """Starts as a tenant whose only user is the closing Global Administrator."""
+class ScenarioBuilder(RecordsBuilder):
+    """Starts as a tenant whose only user is the closing Global Administrator.
+
+    The records sections (holds, devices, logs, teams...) have their methods in RecordsBuilder.
+    """
 
     def __init__(self, name: str = "Fabrikam", *, tenant_id: str | None = None,
                  now: str | None = None) -> None:

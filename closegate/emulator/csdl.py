@@ -40,6 +40,15 @@ SERVED = (
     "microsoft.graph.strongAuthenticationRequirements", "microsoft.graph.subscribedSku",
     "microsoft.graph.unifiedRoleAssignment", "microsoft.graph.unifiedRoleEligibilityScheduleInstance",
     "microsoft.graph.userRegistrationDetails",
+    # records, holds, devices and logs (graph_security, graph_retention, graph_devices, graph_logs,
+    # graph_sites, graph_mto)
+    "microsoft.graph.bitlockerRecoveryKey", "microsoft.graph.directoryAudit", "microsoft.graph.managedDevice",
+    "microsoft.graph.multiTenantOrganization", "microsoft.graph.signIn", "microsoft.graph.site",
+    "microsoft.graph.windowsAutopilotDeviceIdentity",
+    "microsoft.graph.security.ediscoveryCase", "microsoft.graph.security.ediscoveryCustodian",
+    "microsoft.graph.security.ediscoveryHoldPolicy", "microsoft.graph.security.retentionEvent",
+    "microsoft.graph.security.retentionEventType", "microsoft.graph.security.retentionLabel",
+    "microsoft.graph.security.siteSource", "microsoft.graph.security.userSource",
 )
 
 
@@ -80,16 +89,21 @@ def directory_object_properties(version: str) -> frozenset[str]:
 # ------------------------------------------------------------------------------ generation
 def _read(path: Path) -> dict[str, tuple[str | None, dict[str, bool]]]:
     types: dict[str, tuple[str | None, dict[str, bool]]] = {}
-    for schema in ET.parse(path).getroot().iter(EDM + "Schema"):
-        ns, alias = schema.get("Namespace") or "", schema.get("Alias")
+    schemas = list(ET.parse(path).getroot().iter(EDM + "Schema"))
+    # A base type may be named by any schema's alias: the security schema ("self") derives from
+    # "graph.entity", the microsoft.graph schema's alias.
+    aliases = {s.get("Alias"): s.get("Namespace") or "" for s in schemas if s.get("Alias")}
+    for schema in schemas:
+        ns = schema.get("Namespace") or ""
         for el in schema:
             if el.tag not in (EDM + "EntityType", EDM + "ComplexType"):
                 continue
             props = {p.get("Name") or "": (p.get("Type") or "").startswith("Collection(")
                      for p in el if p.tag == EDM + "Property"}
             base = el.get("BaseType")
-            if base and alias and base.startswith(alias + "."):
-                base = ns + base[len(alias):]
+            if base:
+                prefix, _, rest = base.partition(".")
+                base = f"{aliases[prefix]}.{rest}" if prefix in aliases else base
             types[f"{ns}.{el.get('Name')}"] = (base, props)
     return types
 

@@ -28,11 +28,18 @@ from closegate.emulator import graph_users as users
 from closegate.emulator import licensing
 from closegate.emulator.batch import run_batch
 from closegate.emulator.graph_common import Ctx
+from closegate.emulator.graph_records import ROUTE_SPECS
 from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
 from closegate.emulator.throttle import Limits, make_throttle, request_cost
-from closegate.emulator.wire import Principal, Request, Response, graph_error, new_request_id
+from closegate.emulator.wire import (
+    Principal,
+    Request,
+    Response,
+    graph_error,
+    new_request_id,
+)
 
 __all__ = ["DOWNLOAD_PREFIX", "GraphService", "Limits", "ROUTES", "Route"]
 
@@ -114,6 +121,7 @@ class Route:
     conditional_access: bool = False
     # Raises the licence error Graph answers with when the tenant lacks the licence (closegate.emulator.licensing).
     licence: Callable[[TenantState], None] | None = None
+    max_page_size: int | None = None  # where the endpoint documents its own $top ceiling
 
 
 def _r(method: str, path: str, handler: Handler, perms: tuple[str, ...], **kw: object) -> Route:
@@ -202,7 +210,7 @@ ROUTES: tuple[Route, ...] = (
     _r("DELETE", rf"trustFramework/policies/{KEY}", b2c.delete_b2c_item, TF_POLICY_W, versions=BETA),
     _r("GET", r"trustFramework/keySets", b2c.list_b2c, TF_KEYS_R, versions=BETA),
     _r("DELETE", rf"trustFramework/keySets/{KEY}", b2c.delete_b2c_item, TF_KEYS_W, versions=BETA),
-)
+) + tuple(_r(method, path, handler, perms, **kw) for method, path, handler, perms, kw in ROUTE_SPECS)
 
 DENIED = "Insufficient privileges to complete the operation."
 # Identity and access reports (throttling-limits page): audit and sign-in logs, and, as the worse case,
@@ -263,7 +271,7 @@ class GraphService:
             raise GraphFault(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
         if route.delegated_roles and principal.kind == "user" and not principal.wids & route.delegated_roles:
             raise GraphFault(403, "Authorization_RequestDenied", DENIED)
-        query = parse_query(req.raw_query, self.limits.max_page_size)
+        query = parse_query(req.raw_query, route.max_page_size or self.limits.max_page_size)
         cost = request_cost(req.method, resource, select=query.select is not None,
                             expand=bool(query.expand), top=query.top)
         with self.state.lock:
@@ -293,7 +301,7 @@ class GraphService:
         tenant_id = self.state.tenant_id
         low = resource.lower()
         sign_in_activity = low == "users" and "signinactivity" in f"{query.select} {query.filter}".lower()
-        if low.startswith(REPORT_PREFIXES):
+        if low.startswith(REPORT_PREFIXES) and self.limits.model == "bucket":  # the window model predates it
             return self.throttle.admit_report(app_id, tenant_id, False)
         refused = self.throttle.admit(app_id, tenant_id, self.state.size_class, cost)
         if refused is None and sign_in_activity:

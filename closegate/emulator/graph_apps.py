@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
+from closegate.emulator.graph_common import (
+    Ctx,
+    collection,
+    entity,
+    no_content,
+    select_of,
+)
 from closegate.emulator.odata import GraphFault, bad_request
-from closegate.emulator.shapes import APPLICATION, DIRECTORY_OBJECTS, SERVICE_PRINCIPAL, principal_shape
+from closegate.emulator.shapes import (
+    APPLICATION,
+    DIRECTORY_OBJECTS,
+    SERVICE_PRINCIPAL,
+    principal_shape,
+)
 from closegate.emulator.wire import Response
 
 __all__ = ["application_owners", "delete_application", "delete_service_principal", "get_application",

@@ -103,8 +103,14 @@ def collection(
     context: str | None = None,
     max_top: int | None = None,
     pageable: bool = True,
+    ordered: tuple[str, ...] = (),
+    default_top: int | None = None,
 ) -> Response:
-    """One page of a collection, with @odata.count on the first page and an opaque nextLink."""
+    """One page of a collection, with @odata.count on the first page and an opaque nextLink.
+
+    `ordered` names the filter properties that accept ge/gt/le/lt (their getters return datetimes
+    or numbers); `default_top` is the page size without $top where the endpoint documents its own.
+    """
     q = ctx.query
     select = select_of(ctx, shape)
     predicate = keep
@@ -113,7 +119,7 @@ def collection(
             raise GraphFault(400, "Request_UnsupportedQuery",
                              f"The query specified in the URI is not valid. $filter is not supported on "
                              f"'{resource_label or name}'.")
-        compiled = compile_filter(q.filter, filter_props, resource_label or name)
+        compiled = compile_filter(q.filter, filter_props, resource_label or name, ordered)
         if compiled.advanced and not (ctx.eventual and q.count):
             raise GraphFault(400, "Request_UnsupportedQuery",
                              f"Unsupported or invalid query filter clause specified for property "
@@ -129,7 +135,7 @@ def collection(
         predicate = lambda p: keep_row(p[1])  # noqa: E731
         build = lambda p, s: build_row(p[1], s)  # noqa: E731
         position = lambda p: p[0]  # noqa: E731
-    top = q.top or ctx.limits.default_page_size
+    top = q.top or default_top or ctx.limits.default_page_size
     if max_top is not None:
         top = min(top, max_top)
     if not pageable:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
+from closegate.emulator.graph_common import (
+    Ctx,
+    collection,
+    entity,
+    no_content,
+    select_of,
+)
 from closegate.emulator.odata import GraphFault, bad_request
 from closegate.emulator.shapes import (
     APPLICATION,
@@ -26,8 +32,11 @@ __all__ = [
     "purge_deleted", "restore_deleted", "untyped_deleted",
 ]
 
+# groupTypes/any(c:c eq 'Unified') lists Microsoft 365 groups (learn: graph/api/group-list);
+# resourceProvisioningOptions/Any(x:x eq 'Team') lists teams (learn: graph/teams-list-all-teams)
 _GROUP_FILTER = {n: GROUP.props[n] for n in ("id", "displayName", "isAssignableToRole",
-                                            "securityEnabled", "mailEnabled", "mailNickname")}
+                                            "securityEnabled", "mailEnabled", "mailNickname",
+                                            "groupTypes", "resourceProvisioningOptions")}
 DENIED = "Insufficient privileges to complete the operation."
 
 # cast segment -> (kind, table attribute, shape, permissions that may read, permissions that may write)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from closegate.emulator.clock import format_time
-from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
+from closegate.emulator.graph_common import (
+    Ctx,
+    collection,
+    entity,
+    no_content,
+    select_of,
+)
 from closegate.emulator.odata import GraphFault, bad_request
 from closegate.emulator.records import Eligibility, RoleAssignment
 from closegate.emulator.shapes import DIRECTORY_OBJECTS, EntityShape, principal_shape

@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from closegate.emulator.clock import format_time
-from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
+from closegate.emulator.graph_common import (
+    Ctx,
+    collection,
+    entity,
+    no_content,
+    select_of,
+)
 from closegate.emulator.odata import GraphFault, bad_request
 from closegate.emulator.shapes import CA_POLICY, EntityShape
 from closegate.emulator.state import TenantState

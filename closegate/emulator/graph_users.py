@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from closegate.emulator.graph_common import Ctx, collection, entity, no_content, select_of
+from closegate.emulator.graph_common import (
+    Ctx,
+    collection,
+    entity,
+    no_content,
+    select_of,
+)
 from closegate.emulator.graph_roles import DIRECTORY_ROLE, directory_role_object
 from closegate.emulator.odata import GraphFault, bad_request, compile_filter
 from closegate.emulator.records import UserRecord
-from closegate.emulator.shapes import DIRECTORY_OBJECTS, GROUP, USER, DirectoryObjectsShape, principal_shape
+from closegate.emulator.shapes import (
+    DIRECTORY_OBJECTS,
+    GROUP,
+    USER,
+    DirectoryObjectsShape,
+    principal_shape,
+)
 from closegate.emulator.state import GLOBAL_ADMIN
 from closegate.emulator.wire import Response
 

@@ -18,8 +18,13 @@ from urllib.parse import unquote, urlsplit
 
 from closegate.emulator.apps import AppKind, AppRegistry, RegisteredApp
 from closegate.emulator.assertions import verify_client_assertion
-from closegate.emulator.signins import (DeviceCodeStatus, DeviceCodeStore, RefreshGrant, RefreshTokenStore,
-                                        REFRESH_TOKEN_LIFETIME)
+from closegate.emulator.signins import (
+    REFRESH_TOKEN_LIFETIME,
+    DeviceCodeStatus,
+    DeviceCodeStore,
+    RefreshGrant,
+    RefreshTokenStore,
+)
 from closegate.emulator.tokens import ARM, GRAPH, Resource, TokenIssuer, client_info
 from closegate.emulator.wire import Request, Response, json_response
 

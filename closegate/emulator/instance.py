@@ -15,8 +15,8 @@ from types import TracebackType
 from typing import Any
 
 from closegate.emulator.app import EmulatorApp, RequestLog
-from closegate.emulator.arm import ArmService
 from closegate.emulator.apps import AppKind, AppRegistry, build_registry
+from closegate.emulator.arm import ArmService
 from closegate.emulator.certs import Pki, generate_pki
 from closegate.emulator.config_writer import EmulatorEndpoints, write_config
 from closegate.emulator.faults import FaultInjector, FaultSpec, parse_fault_spec

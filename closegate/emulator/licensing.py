@@ -42,6 +42,8 @@ _EXO_2 = ("efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE")
 _SPO_1 = ("c7699d2e-19aa-44de-8edf-1736da088ca1", "SHAREPOINTSTANDARD")
 _SPO_2 = ("5dbe027f-2339-4123-9542-606e4d348a72", "SHAREPOINTENTERPRISE")
 _GOV = ("e866a266-3cff-43a3-acca-0c90a7e00c8b", ENTRA_GOVERNANCE)
+_INTUNE = ("c1ec4a95-1f05-45b3-a911-aa3fa01094f5", "INTUNE_A")  # Intune Plan 1 (service_plans.INTUNE)
+_EDISCOVERY = ("4de31727-a228-4ec3-a5bf-8e45b5ca48cc", "EQUIVIO_ANALYTICS")  # eDiscovery (Premium), E5
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,11 @@ CATALOG: dict[str, CatalogSku] = {s.part_number: s for s in (
     CatalogSku("f245ecc8-75af-4f8e-b61f-27d8114de5f3", "O365_BUSINESS_PREMIUM",
                "Microsoft 365 Business Standard", (_EXO_1, _SPO_1)),
     CatalogSku("cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", "SPB", "Microsoft 365 Business Premium",
-               (_EXO_1, _SPO_1, _P1, _MFA)),
-    CatalogSku("05e9a617-0261-4cee-bb44-138d3ef5d965", "SPE_E3", "Microsoft 365 E3", (_EXO_2, _SPO_2, _P1, _MFA)),
+               (_EXO_1, _SPO_1, _P1, _MFA, _INTUNE)),
+    CatalogSku("05e9a617-0261-4cee-bb44-138d3ef5d965", "SPE_E3", "Microsoft 365 E3",
+               (_EXO_2, _SPO_2, _P1, _MFA, _INTUNE)),
     CatalogSku("06ebc4ee-1bb5-47dd-8120-11324bc54e06", "SPE_E5", "Microsoft 365 E5",
-               (_EXO_2, _SPO_2, _P1, _P2, _MFA)),
+               (_EXO_2, _SPO_2, _P1, _P2, _MFA, _INTUNE, _EDISCOVERY)),
 )}
 
 # A scenario's "licence" tier -> the SKUs a tenant at that tier holds (ID Governance needs P1 first).

@@ -1,6 +1,11 @@
 """OData query options as Graph's directory service applies them: $select, $filter, $top, $count,
 $expand and opaque $skiptoken paging (graph-facts §2.1, paging rules from S19).
 
+$filter understands eq/ne/in, startswith/endswith, not/and/or, lambda `any` over a collection
+property (`groupTypes/any(c:c eq 'Unified')`, learn: graph/api/group-list), and ge/gt/le/lt on the
+properties an endpoint declares ordered, with DateTimeOffset literals (`activityDateTime ge
+2025-01-01T00:00:00Z`, learn: graph/api/directoryaudit-list "$filter (eq, ge, le, startswith)").
+
 `GraphFault` is how a handler says "answer with this Graph error"; the router turns it into the
 documented error body (graph-facts §8.4).
 """
@@ -11,8 +16,9 @@ import base64
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -137,8 +143,10 @@ class CompiledFilter:
     advanced: str | None  # the property that needs an advanced query (ne, not, endswith; S18)
 
 
-def compile_filter(text: str, props: Mapping[str, Callable[[Any], Any]], resource: str) -> CompiledFilter:
-    parser = _Parser(_tokens(text), text, props, resource)
+def compile_filter(text: str, props: Mapping[str, Callable[[Any], Any]], resource: str,
+                   ordered: Collection[str] = ()) -> CompiledFilter:
+    """`ordered` names the properties that accept ge/gt/le/lt; every other one refuses them."""
+    parser = _Parser(_tokens(text), text, props, resource, frozenset(ordered))
     pred = parser.expression()
     if parser.i != len(parser.toks):
         raise _syntax(text, parser.i)
@@ -149,11 +157,30 @@ def _fold(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "ge": lambda a, b: a >= b, "gt": lambda a, b: a > b,
+    "le": lambda a, b: a <= b, "lt": lambda a, b: a < b,
+}
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def _ordered_compare(op: str, value: Any, literal: Any) -> bool:
+    """A None property never matches a range (OData null semantics); mismatched types never do."""
+    if value is None or literal is None:
+        return False
+    try:
+        return _ORDER[op](value, literal)
+    except TypeError:
+        return False
+
+
 class _Parser:
     """or := and ('or' and)*; and := unary ('and' unary)*; unary := 'not' unary | atom."""
 
-    def __init__(self, toks: list[str], text: str, props: Mapping[str, Callable[[Any], Any]], resource: str):
+    def __init__(self, toks: list[str], text: str, props: Mapping[str, Callable[[Any], Any]], resource: str,
+                 ordered: frozenset[str] = frozenset()):
         self.toks, self.text, self.props, self.resource = toks, text, props, resource
+        self.ordered = ordered
         self.i = 0
         self.advanced: str | None = None
         self.last_prop = ""
@@ -212,8 +239,15 @@ class _Parser:
                 self.advanced = self.advanced or self.last_prop
                 return lambda r: isinstance(v := get(r), str) and v.lower().endswith(needle)
             return lambda r: isinstance(v := get(r), str) and v.lower().startswith(needle)
+        if tok.lower().endswith("/any"):
+            return self.lambda_any(tok[:-4])
         get = self.prop(tok)
         op = self.take().lower()
+        if op in _ORDER:
+            if tok not in self.ordered:
+                raise self.unsupported(tok)
+            bound = self.literal()
+            return lambda r: _ordered_compare(op, get(r), bound)
         if op == "in":
             self.take("(")
             values = {_fold(self.literal())}
@@ -223,22 +257,35 @@ class _Parser:
             self.take(")")
             return lambda r: _fold(get(r)) in values
         if op not in ("eq", "ne"):
-            raise GraphFault(400, "Request_UnsupportedQuery",
-                             f"Unsupported or invalid query filter clause specified for property "
-                             f"'{tok}' of resource '{self.resource}'.")
+            raise self.unsupported(tok)
         value = _fold(self.literal())
         if op == "ne":
             self.advanced = self.advanced or tok
             return lambda r: _fold(get(r)) != value
         return lambda r: _fold(get(r)) == value
 
+    def lambda_any(self, name: str) -> Predicate:
+        """`prop/any(x:x eq 'value')`: some element of the collection property equals the value."""
+        get = self.prop(name)
+        self.take("(")
+        var, sep, used = self.take().partition(":")
+        if not sep or used != var:
+            raise _syntax(self.text, self.i)
+        self.take("eq")
+        value = _fold(self.literal())
+        self.take(")")
+        return lambda r: any(_fold(v) == value for v in (get(r) or ()))
+
+    def unsupported(self, name: str) -> GraphFault:
+        return GraphFault(400, "Request_UnsupportedQuery",
+                          f"Unsupported or invalid query filter clause specified for property "
+                          f"'{name}' of resource '{self.resource}'.")
+
     def prop(self, name: str) -> Callable[[Any], Any]:
         self.last_prop = name
         getter = self.props.get(name)
         if getter is None:
-            raise GraphFault(400, "Request_UnsupportedQuery",
-                             f"Unsupported or invalid query filter clause specified for property "
-                             f"'{name}' of resource '{self.resource}'.")
+            raise self.unsupported(name)
         return getter
 
     def literal(self) -> Any:
@@ -250,6 +297,9 @@ class _Parser:
             return low == "true"
         if low == "null":
             return None
+        if _DATETIME.fullmatch(tok):
+            value = datetime.fromisoformat(tok.replace("Z", "+00:00"))
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         if re.fullmatch(r"-?\d+", tok):
             return int(tok)
         if re.fullmatch(r"[0-9a-fA-F-]{36}", tok):

@@ -50,6 +50,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("DELETE", "/subscriptions/(?P<id>[^/]+)", "delete_subscription"),
         ("DELETE", "/mfa-providers/(?P<name>.+)", "delete_mfa_provider"),
         ("DELETE", "/signup-products/(?P<name>.+)", "delete_signup_product"),
+        ("POST", "/legal-holds/(?P<id>[^/]+)/release", "release_legal_hold"),
         ("DELETE", "/tenant", "delete_tenant"),
         *OPERATION_ROUTES,
     ]
@@ -189,6 +190,11 @@ class OperatorSurface(TenantOperations):
         self.state.delete_signup_product(name)
         return {"name": name, "deleted": True}
 
+    def _op_release_legal_hold(self, body: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+        with self.state.lock:
+            hold = self.state.records.release_hold(id)
+        return {"id": hold.id, "isEnabled": hold.is_enabled}
+
     def _op_delete_tenant(self, body: dict[str, Any]) -> dict[str, Any]:
         as_user = body.get("as_user")
         self.state.delete_tenant(force=bool(body.get("force", False)), as_user=str(as_user) if as_user else None)
@@ -304,6 +310,10 @@ class OperatorClient(OperatorClientOperations):
 
     def delete_signup_product(self, name: str) -> None:
         self._call("DELETE", f"/signup-products/{quote(name, safe='')}")
+
+    def release_legal_hold(self, hold_id: str) -> None:
+        """The legal team turns an eDiscovery legal hold off in the Purview portal."""
+        self._call("POST", f"/legal-holds/{quote(hold_id, safe='')}/release", {})
 
     def delete_tenant(self, *, force: bool = False, as_user: str | None = None) -> None:
         """The portal delete; `as_user` signs that person in to the Entra admin center first."""

@@ -66,6 +66,8 @@ class GroupRecord:
     sync_enabled: bool | None = None
     member_ids: list[str] = field(default_factory=list)
     deleted_at: datetime | None = None
+    owner_ids: list[str] = field(default_factory=list)  # users (learn: graph/api/group-list-owners)
+    provisioning_options: tuple[str, ...] = ()  # resourceProvisioningOptions: ("Team",) for a team
 
 
 @dataclass(slots=True, eq=False)

@@ -32,6 +32,7 @@ from closegate.emulator.records import (
 )
 from closegate.emulator.scenario_azure import load_azure
 from closegate.emulator.scenario_commerce import load_commerce
+from closegate.emulator.scenario_records import Refs, load_records
 from closegate.emulator.state import Organization, StateError, TenantState, assignment_id
 
 __all__ = ["BUILT_IN", "ScenarioBuilder", "build_state", "load_scenario"]
@@ -138,6 +139,7 @@ class _Loader:
         self._roles()
         self._commerce()
         self._policies()
+        load_records(spec, s, Refs(oid=self.oid, when=lambda v: _when(v, self.now), now=self.now))
         if "firstParty" in spec:
             try:
                 populate(s, FirstPartyPopulation.from_spec(spec["firstParty"]))

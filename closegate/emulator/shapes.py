@@ -127,6 +127,8 @@ GROUP = EntityShape(
         "securityEnabled": lambda g: g.security_enabled,
         "onPremisesSyncEnabled": lambda g: g.sync_enabled,
         "visibility": lambda g: None,
+        # learn: graph/teams-list-all-teams: a group with a team has "Team" here
+        "resourceProvisioningOptions": lambda g: list(g.provisioning_options),
     },
 )
 

@@ -32,6 +32,7 @@ from closegate.emulator.records import (
     SubscriptionRecord,
     UserRecord,
 )
+from closegate.emulator.records_compliance import RecordsData
 from closegate.emulator.tenant_rules import Lifecycle, LifecycleRules
 
 __all__ = ["GLOBAL_ADMIN", "Organization", "Refused", "StateError", "TenantState", "UnknownObject"]
@@ -115,6 +116,7 @@ class TenantState:
         self.sites: list[SiteRecord] = []
         self.b2c = B2CData()
         self.compat = Compat()  # closegate.emulator.compat: deliberate departures from Microsoft
+        self.records = RecordsData()  # holds, retention, devices, logs, multitenant organization
         self._ticked_at: datetime | None = None
         self._size_class: tuple[str, float] | None = None
 

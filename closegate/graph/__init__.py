@@ -16,7 +16,12 @@ from closegate.graph.client import GraphClient
 from closegate.graph.concurrency import AdaptiveLimiter, run_concurrently
 from closegate.graph.retry import RetryPolicy
 from closegate.graph.stats import RequestStats
-from closegate.graph.transport import HttpResponse, RequestsTransport, Transport, new_session
+from closegate.graph.transport import (
+    HttpResponse,
+    RequestsTransport,
+    Transport,
+    new_session,
+)
 
 if TYPE_CHECKING:
     from closegate.auth import TokenProvider

@@ -17,11 +17,16 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from closegate import __version__
 from closegate.errors import MalformedResponse, TransportError
-from closegate.graph.concurrency import AdaptiveLimiter
 from closegate.graph import payload
+from closegate.graph.concurrency import AdaptiveLimiter
 from closegate.graph.endpoints import resource_units, template
 from closegate.graph.failures import error_from_response
-from closegate.graph.retry import RETRY_STATUSES, RetryPolicy, may_retry, parse_retry_after
+from closegate.graph.retry import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    may_retry,
+    parse_retry_after,
+)
 from closegate.graph.stats import RequestStats
 from closegate.graph.transport import HttpResponse, Transport
 

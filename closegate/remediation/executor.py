@@ -11,7 +11,7 @@ intent has no result was interrupted: its re-read decides (a delete whose object
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +23,10 @@ from closegate.remediation.effects import EFFECTS, Effect, Request
 from closegate.remediation.journal import Journal, operation_id
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, Pacer, WriteQuota
 from closegate.remediation.plan import Plan, PlanItem
+from closegate.remediation.requirements import Requirements
 
-__all__ = ["ExecutionOptions", "Executor", "ItemReport", "Requirements"]
+__all__ = ["ExecutionOptions", "Executor", "ItemReport"]
 
-Requirements = Callable[[Sequence[str]], Mapping[str, Status]]  # check ids -> status on a fresh run
 Progress = Callable[[str, int, int], None]
 _GONE = object()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from closegate.errors import IntegrityError
+from closegate.files import open_private
 
 __all__ = ["GENESIS", "Journal", "JournalState", "Verification", "canonical", "operation_id", "read_state", "verify"]
 
@@ -129,7 +130,7 @@ class Journal:
         self._seq = len(records)
         self._prev = records[-1]["hash"] if records else GENESIS
         self.state = _state(records)
-        self._handle = open(path, "ab")  # noqa: SIM115 - held for the journal's lifetime
+        self._handle = open_private(path, "ab")  # held for the journal's lifetime
         if torn:
             tail = path.read_bytes()[end:]
             self._handle.truncate(end)

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from closegate import __version__
+from closegate.closing_admin import closing_admin, human_global_admin_ids
 from closegate.errors import ClosegateError, ConfigError, IntegrityError
-from closegate.facts import TenantReader
+from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, SERVICE_PRINCIPALS, TenantReader
+from closegate.files import write_atomic
 from closegate.models import RunRecord, Status, Step, iso, jsonable, parse_time
 from closegate.remediation.actions import ActionSpec, Kind, Reversibility, Scope, Target
-
-from closegate.checks._closing_admin import closing_admin, human_global_admin_ids
 
 __all__ = ["PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
 
@@ -143,15 +141,7 @@ def load_plan(path: Path) -> Plan:
 
 def write_plan(plan: Plan, out_dir: Path) -> Path:
     """DIR/plan.json, written atomically so an approver never reads half a plan."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".plan.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(plan.dumps())
-        handle.flush()
-        os.fsync(handle.fileno())
-    path = out_dir / "plan.json"
-    os.replace(tmp, path)
-    return path
+    return write_atomic(out_dir / "plan.json", plan.dumps())
 
 
 def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) -> Scope:
@@ -163,7 +153,7 @@ def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) ->
     someone else. With no name the checks' rule applies, and when it finds none, every Global
     Administrator is protected so no possible closing admin is removed.
     """
-    caller = tenant.caller()
+    caller = tenant.read(CALLER)
     holders = set(human_global_admin_ids(tenant))
     found = closing_admin(tenant, caller, named=closing_admin_upn)
     if found.user is None and found.named_upn:
@@ -172,8 +162,8 @@ def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) ->
     admin_id = found.user.id if found.user else None
     note = f"closing administrator: {found.how}"
     protected = {caller.object_id}
-    protected |= {a.id for a in tenant.applications() if a.app_id == caller.app_id}
-    protected |= {sp.id for sp in tenant.service_principals() if sp.app_id == caller.app_id}
+    protected |= {a.id for a in tenant.read(APPLICATIONS) if a.app_id == caller.app_id}
+    protected |= {sp.id for sp in tenant.read(SERVICE_PRINCIPALS) if sp.app_id == caller.app_id}
     if admin_id is None:
         protected |= holders
         note += f"; none is known, so all {len(holders)} Global Administrators are protected " \
@@ -186,7 +176,7 @@ def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) ->
 def build_plan(record: RunRecord, tenant: TenantReader, actions: Sequence[ActionSpec], *, now: datetime,
                max_age_minutes: int, closing_admin_upn: str | None = None) -> Plan:
     """The ordered plan for the tenant the run describes. Raises when the run is of another tenant."""
-    org = tenant.organization()
+    org = tenant.read(ORGANIZATION)
     if record.tenant.id and record.tenant.id != org.id:
         raise ConfigError(f"the run is of tenant {record.tenant.id}, but closegate is signed in to {org.id}",
                           "plan from a run of this tenant (`closegate audit`)")

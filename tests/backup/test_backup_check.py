@@ -10,9 +10,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from closegate.checks.backup_taken import backup_taken
 from closegate.auth import MsalTokenProvider
 from closegate.backup import export_backup, record_content_attestation, sign_manifest
+from closegate.checks.backup_taken import backup_taken
 from closegate.config import load_settings
 from closegate.emulator import Emulator
 from closegate.graph import Clients, connect

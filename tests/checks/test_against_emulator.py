@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from closegate.attestations import Attestation
-from closegate.commands.audit import open_tenant
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
-from closegate.facts import Backup
+from closegate.facts import ORGANIZATION, Backup
 from closegate.models import RunRecord, Status, Verdict
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
+from closegate.session import open_session
 from tests.fakes import WithBackup, keep_only_the_callers_service_principal
 
 ATTESTED = ("CG-013", "CG-014", "CG-015")
@@ -44,7 +44,9 @@ def consent(emu: Emulator, app: Any, granted: frozenset[str]) -> None:
 
 def audit(emu: Emulator, *, backup: bool | None = True, attest: bool = True, flags: dict[str, str] | None = None,
           **settings: Any) -> RunRecord:
-    tenant, stats, tenant_id, cloud = open_tenant(emu.config_path, flags=flags, sleep=_no_sleep)
+    session = open_session(emu.config_path, flags=flags, sleep=_no_sleep)
+    tenant, stats, tenant_id, cloud = (session.reader(), session.stats, session.settings.tenant_id,
+                                       session.settings.cloud.name)
     now = emu.state.clock.now()
     if backup is not None:
         known = Backup(now - timedelta(hours=1), "backup/", 10, 1000, True, timedelta(days=7)) if backup else None
@@ -153,8 +155,9 @@ def test_attest_checks_stay_attest_against_the_emulator_without_an_attestation(s
 
 def test_every_check_is_error_when_graph_keeps_failing(start) -> None:  # type: ignore[no-untyped-def]
     emu = start(ScenarioBuilder("Fabrikam"))
-    tenant, stats, tenant_id, cloud = open_tenant(emu.config_path, sleep=_no_sleep)
-    tenant.organization()  # the tenant clock is read before the storm
+    session = open_session(emu.config_path, sleep=_no_sleep)
+    tenant, stats, tenant_id = session.reader(), session.stats, session.settings.tenant_id
+    tenant.read(ORGANIZATION)  # the tenant clock is read before the storm
     emu.operator.set_faults("503=1")
     record = run(tenant, catalog(), RunSettings(tenant_id=tenant_id, request_stats=stats.snapshot))
     not_error = {r.check_id: r.status for r in record.results if r.status is not Status.ERROR}

@@ -4,11 +4,10 @@ from dataclasses import replace
 
 import pytest
 
-from closegate.errors import PermissionDenied
-from closegate.facts import BILLING_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
-from closegate.models import Status
-
 from closegate.checks.caller_can_close_tenant import caller_can_close_tenant
+from closegate.errors import PermissionDenied
+from closegate.facts import BILLING_ADMINISTRATOR, CALLER, GLOBAL_ADMINISTRATOR
+from closegate.models import Status
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()
@@ -19,29 +18,29 @@ def test_passes_for_a_global_administrator() -> None:
 
 
 def test_passes_for_an_app_when_one_global_administrator_user_will_delete() -> None:
-    app = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
+    app = replace(READY.value(CALLER), kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
                   role_template_ids=frozenset())
-    outcome = caller_can_close_tenant(replace(READY, who=app))
+    outcome = caller_can_close_tenant(READY.with_(caller=app))
     assert outcome.status is Status.PASS
     assert outcome.evidence["closing_admin"] == ADMIN.user_principal_name
 
 
 def test_fails_for_an_app_when_no_single_global_administrator_user_exists() -> None:
-    app = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate")
+    app = replace(READY.value(CALLER), kind="app", object_id="sp", user_principal_name=None, display_name="closegate")
     bob = user("bob@contoso.com")
-    tenant = replace(READY, who=app, user_list=(ADMIN, bob), admins=(admin_assignment(ADMIN), admin_assignment(bob)))
+    tenant = READY.with_(caller=app, users=(ADMIN, bob), global_admins=(admin_assignment(ADMIN), admin_assignment(bob)))
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL and "2 users hold Global Administrator" in outcome.message
 
 
-APP = replace(READY.who, kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
+APP = replace(READY.value(CALLER), kind="app", object_id="sp", user_principal_name=None, display_name="closegate",
               role_template_ids=frozenset())
 BOB = user("bob@contoso.com")
-TWO_ADMINS = replace(READY, who=APP, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
+TWO_ADMINS = READY.with_(caller=APP, users=(ADMIN, BOB), global_admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
 
 
 def test_passes_for_an_app_when_the_configured_closing_admin_holds_global_administrator() -> None:
-    outcome = caller_can_close_tenant(replace(TWO_ADMINS, configured_admin="BOB@contoso.com"))
+    outcome = caller_can_close_tenant(TWO_ADMINS.with_(configured_admin="BOB@contoso.com"))
     assert outcome.status is Status.PASS
     assert outcome.message == ("the app closegate audits and remediates but cannot delete a tenant; bob@contoso.com, "
                                "the closing admin configured in closegate.toml and an active Global Administrator, "
@@ -52,7 +51,7 @@ def test_passes_for_an_app_when_the_configured_closing_admin_holds_global_admini
 def test_passes_for_an_app_when_the_configured_admin_holds_the_role_through_a_group() -> None:
     through = (admin_assignment(ADMIN), admin_assignment(BOB, via_group_id="g1"),
                admin_assignment(BOB, principal_type="group", principal_id="g1"))
-    tenant = replace(TWO_ADMINS, admins=through, configured_admin=BOB.user_principal_name)
+    tenant = TWO_ADMINS.with_(global_admins=through, configured_admin=BOB.user_principal_name)
     assert caller_can_close_tenant(tenant).status is Status.PASS
 
 
@@ -66,7 +65,7 @@ def test_passes_for_an_app_when_the_configured_admin_holds_the_role_through_a_gr
 )
 def test_fails_for_an_app_when_the_configured_admin_is_not_an_active_global_administrator(
         bobs_assignments: tuple, expected: str) -> None:
-    tenant = replace(TWO_ADMINS, admins=(admin_assignment(ADMIN), *bobs_assignments),
+    tenant = TWO_ADMINS.with_(global_admins=(admin_assignment(ADMIN), *bobs_assignments),
                      configured_admin=BOB.user_principal_name)
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL
@@ -76,25 +75,25 @@ def test_fails_for_an_app_when_the_configured_admin_is_not_an_active_global_admi
 
 
 def test_fails_for_an_app_when_the_configured_admin_is_not_a_user_of_the_tenant() -> None:
-    outcome = caller_can_close_tenant(replace(TWO_ADMINS, configured_admin="nobody@contoso.com"))
+    outcome = caller_can_close_tenant(TWO_ADMINS.with_(configured_admin="nobody@contoso.com"))
     assert outcome.status is Status.FAIL and "is not one of the 2 users of this tenant" in outcome.message
 
 
 def test_fails_for_an_app_when_the_configured_admin_is_a_guest() -> None:
     guest = user("dana_fabrikam.com#EXT#@contoso.onmicrosoft.com", user_type="Guest")
-    tenant = replace(READY, who=APP, user_list=(ADMIN, guest), admins=(admin_assignment(ADMIN), admin_assignment(guest)),
+    tenant = READY.with_(caller=APP, users=(ADMIN, guest), global_admins=(admin_assignment(ADMIN), admin_assignment(guest)),
                      configured_admin=guest.user_principal_name)
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL and "is a guest" in outcome.message
 
 
 def test_a_signed_in_user_is_the_closing_admin_whatever_is_configured() -> None:
-    outcome = caller_can_close_tenant(replace(READY, configured_admin="nobody@contoso.com"))
+    outcome = caller_can_close_tenant(READY.with_(configured_admin="nobody@contoso.com"))
     assert outcome.status is Status.PASS
 
 
 def test_fails_for_a_billing_administrator_and_says_it_covers_only_subscriptions() -> None:
-    tenant = replace(READY, who=replace(READY.who, role_template_ids=frozenset({BILLING_ADMINISTRATOR})))
+    tenant = READY.with_(caller=replace(READY.value(CALLER), role_template_ids=frozenset({BILLING_ADMINISTRATOR})))
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL
     assert "Billing Administrator" in outcome.message and "subscriptions" in outcome.message
@@ -102,19 +101,19 @@ def test_fails_for_a_billing_administrator_and_says_it_covers_only_subscriptions
 
 
 def test_fails_without_any_admin_role() -> None:
-    tenant = replace(READY, who=replace(READY.who, role_template_ids=frozenset()))
+    tenant = READY.with_(caller=replace(READY.value(CALLER), role_template_ids=frozenset()))
     assert caller_can_close_tenant(tenant).status is Status.FAIL
 
 
 def test_errors_when_the_caller_cannot_be_identified() -> None:
     denied = PermissionDenied("Graph refused roleAssignments", "grant RoleManagement.Read.Directory")
-    result = run_check(caller_can_close_tenant, replace(READY, failing={"caller": denied}))
+    result = run_check(caller_can_close_tenant, READY.with_(failing={"caller": denied}))
     assert result.status is Status.ERROR
     assert "roleAssignments" in result.error["cause"]
 
 
 def test_errors_in_preflight_without_role_management_permission() -> None:
-    tenant = replace(READY, who=replace(READY.who, permissions=frozenset({"User.Read.All"})))
+    tenant = READY.with_(caller=replace(READY.value(CALLER), permissions=frozenset({"User.Read.All"})))
     result = run_check(caller_can_close_tenant, tenant)
     assert result.status is Status.ERROR
     assert "RoleManagement.Read.Directory" in result.error["cause"]

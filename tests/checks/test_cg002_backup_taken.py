@@ -3,9 +3,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from closegate.models import Status
-
 from closegate.checks.backup_taken import backup_taken
+from closegate.facts import BACKUP
+from closegate.models import Status
 from tests.fakes import NOW, BackedUpTenant, FakeTenant, run_check
 
 
@@ -26,12 +26,12 @@ def test_fails_when_no_backup_was_taken() -> None:
 
 def test_fails_when_the_backup_is_too_old() -> None:
     tenant = BackedUpTenant()
-    old = replace(tenant.backup, taken=NOW - timedelta(days=8))
-    outcome = backup_taken(replace(tenant, backup=old))
+    old = replace(tenant.value(BACKUP), taken=NOW - timedelta(days=8))
+    outcome = backup_taken(tenant.with_(backup=old))
     assert outcome.status is Status.FAIL
     assert "8 days old" in outcome.message
 
 
 def test_fails_when_the_backup_did_not_verify() -> None:
     tenant = BackedUpTenant()
-    assert backup_taken(replace(tenant, backup=replace(tenant.backup, verified=False))).status is Status.FAIL
+    assert backup_taken(tenant.with_(backup=replace(tenant.value(BACKUP), verified=False))).status is Status.FAIL

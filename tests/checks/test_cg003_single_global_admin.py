@@ -4,11 +4,10 @@ from dataclasses import replace
 
 import pytest
 
-from closegate.errors import Throttled
-from closegate.facts import Caller
-from closegate.models import Status
-
 from closegate.checks.single_global_admin import single_global_admin
+from closegate.errors import Throttled
+from closegate.facts import CALLER, GLOBAL_ADMINS, Caller
+from closegate.models import Status
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
 READY = FakeTenant.ready()
@@ -35,7 +34,7 @@ def test_passes_with_only_the_closing_admin() -> None:
     ids=["member", "guest", "eligible", "via-group", "service-principal"],
 )
 def test_fails_when_another_holder_remains(extra: tuple, expected: str) -> None:
-    tenant = replace(READY, user_list=(ADMIN, BOB, GUEST), admins=READY.admins + extra)
+    tenant = READY.with_(users=(ADMIN, BOB, GUEST), global_admins=READY.value(GLOBAL_ADMINS) + extra)
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL
     assert expected in outcome.message
@@ -43,43 +42,43 @@ def test_fails_when_another_holder_remains(extra: tuple, expected: str) -> None:
 
 def test_fails_when_the_only_admin_is_a_guest() -> None:
     guest_admin = replace(ADMIN, user_type="Guest")
-    tenant = replace(READY, user_list=(guest_admin,), admins=(admin_assignment(guest_admin),))
+    tenant = READY.with_(users=(guest_admin,), global_admins=(admin_assignment(guest_admin),))
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL and "guest" in outcome.message
 
 
 def test_app_caller_closing_admin_is_the_single_user_holder_and_own_sp_is_not_counted() -> None:
-    app = Caller("app", "sp-closegate", "closegate", None, READY.who.app_id, READY.who.role_template_ids,
-                 READY.who.permissions, arm_access=True)
+    app = Caller("app", "sp-closegate", "closegate", None, READY.value(CALLER).app_id, READY.value(CALLER).role_template_ids,
+                 READY.value(CALLER).permissions, arm_access=True)
     own = admin_assignment(ADMIN, principal_type="servicePrincipal", principal_id="sp-closegate")
-    outcome = single_global_admin(replace(READY, who=app, admins=READY.admins + (own,)))
+    outcome = single_global_admin(READY.with_(caller=app, global_admins=READY.value(GLOBAL_ADMINS) + (own,)))
     assert outcome.status is Status.PASS
     assert outcome.evidence["closegate_service_principal"][0]["principal_id"] == "sp-closegate"
 
 
 def test_app_caller_with_two_user_holders_has_no_closing_admin() -> None:
-    app = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.who.permissions)
-    tenant = replace(READY, who=app, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
+    app = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.value(CALLER).permissions)
+    tenant = READY.with_(caller=app, users=(ADMIN, BOB), global_admins=(admin_assignment(ADMIN), admin_assignment(BOB)))
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL and "no closing administrator" in outcome.message
 
 
-APP = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.who.permissions)
+APP = Caller("app", "sp-closegate", "closegate", None, "app", frozenset(), READY.value(CALLER).permissions)
 
 
 def test_app_caller_with_a_configured_closing_admin_counts_the_others() -> None:
-    tenant = replace(READY, who=APP, user_list=(ADMIN, BOB), admins=(admin_assignment(ADMIN), admin_assignment(BOB)),
+    tenant = READY.with_(caller=APP, users=(ADMIN, BOB), global_admins=(admin_assignment(ADMIN), admin_assignment(BOB)),
                      configured_admin=ADMIN.user_principal_name)
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL
     assert outcome.message.startswith(f"1 holders of Global Administrator besides {ADMIN.user_principal_name} remain")
     assert outcome.evidence["closing_admin_how"] == "configured in closegate.toml"
-    alone = replace(READY, who=APP, configured_admin=ADMIN.user_principal_name)
+    alone = READY.with_(caller=APP, configured_admin=ADMIN.user_principal_name)
     assert single_global_admin(alone).status is Status.PASS
 
 
 def test_app_caller_whose_configured_admin_is_not_a_global_administrator_fails_saying_so() -> None:
-    tenant = replace(READY, who=APP, user_list=(ADMIN, BOB), configured_admin=BOB.user_principal_name)
+    tenant = READY.with_(caller=APP, users=(ADMIN, BOB), configured_admin=BOB.user_principal_name)
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL
     assert outcome.message == ("bob@contoso.com, the closing admin configured in closegate.toml, holds no active "
@@ -88,12 +87,12 @@ def test_app_caller_whose_configured_admin_is_not_a_global_administrator_fails_s
 
 
 def test_app_caller_whose_configured_admin_is_a_guest_fails() -> None:
-    tenant = replace(READY, who=APP, user_list=(GUEST,), admins=(admin_assignment(GUEST),),
+    tenant = READY.with_(caller=APP, users=(GUEST,), global_admins=(admin_assignment(GUEST),),
                      configured_admin=GUEST.user_principal_name)
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL and "is a guest" in outcome.message
 
 
 def test_errors_when_role_assignments_are_throttled_out() -> None:
-    result = run_check(single_global_admin, replace(READY, failing={"role_assignments": Throttled("429 after 4 tries")}))
+    result = run_check(single_global_admin, READY.with_(failing={"global_admins": Throttled("429 after 4 tries")}))
     assert result.status is Status.ERROR and result.error["kind"] == "Throttled"

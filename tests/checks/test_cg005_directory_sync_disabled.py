@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from closegate.errors import PermissionDenied
-from closegate.models import Status
-
 from closegate.checks.directory_sync_disabled import directory_sync_disabled
+from closegate.errors import PermissionDenied
+from closegate.facts import ORGANIZATION
+from closegate.models import Status
 from tests.fakes import ADMIN, NOW, FakeTenant, run_check, user
 
 READY = FakeTenant.ready()
@@ -18,14 +18,14 @@ def test_passes_when_sync_is_off_and_nobody_is_synced() -> None:
 
 
 def test_fails_while_sync_is_on() -> None:
-    tenant = replace(READY, org=replace(READY.org, on_premises_sync_enabled=True, on_premises_last_sync=NOW),
-                     user_list=(ADMIN, SYNCED))
+    tenant = READY.with_(organization=replace(READY.value(ORGANIZATION), on_premises_sync_enabled=True, on_premises_last_sync=NOW),
+                     users=(ADMIN, SYNCED))
     outcome = directory_sync_disabled(tenant)
     assert outcome.status is Status.FAIL and outcome.blocked_until is None
 
 
 def test_fails_with_a_completion_date_while_turn_off_is_in_progress() -> None:
-    tenant = replace(READY, org=replace(READY.org, on_premises_sync_enabled=False), user_list=(ADMIN, SYNCED))
+    tenant = READY.with_(organization=replace(READY.value(ORGANIZATION), on_premises_sync_enabled=False), users=(ADMIN, SYNCED))
     outcome = directory_sync_disabled(tenant)
     assert outcome.status is Status.FAIL
     assert outcome.blocked_until == NOW + timedelta(hours=72)
@@ -34,5 +34,5 @@ def test_fails_with_a_completion_date_while_turn_off_is_in_progress() -> None:
 
 def test_errors_without_organization_access() -> None:
     result = run_check(directory_sync_disabled,
-                       replace(READY, failing={"organization": PermissionDenied("403 on /organization")}))
+                       READY.with_(failing={"organization": PermissionDenied("403 on /organization")}))
     assert result.status is Status.ERROR

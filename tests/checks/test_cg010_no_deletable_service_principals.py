@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
+from closegate.checks.no_deletable_service_principals import no_deletable_service_principals
 from closegate.errors import Throttled
 from closegate.facts import ServicePrincipal
 from closegate.models import Status
-
-from closegate.checks.no_deletable_service_principals import no_deletable_service_principals
 from tests.fakes import APP_ID, FakeTenant, run_check
 
 READY = FakeTenant.ready()
@@ -17,17 +14,17 @@ CUSTOM = ServicePrincipal("sp3", "x", "Payroll", True, "tenant-1", "Application"
 
 
 def test_passes_with_only_first_party_and_closegate_principals() -> None:
-    outcome = no_deletable_service_principals(replace(READY, sps=(MICROSOFT, OWN)))
+    outcome = no_deletable_service_principals(READY.with_(service_principals=(MICROSOFT, OWN)))
     assert outcome.status is Status.PASS
     assert "1 Microsoft first-party" in outcome.message
 
 
 def test_fails_with_a_customer_principal() -> None:
-    outcome = no_deletable_service_principals(replace(READY, sps=(MICROSOFT, OWN, CUSTOM)))
+    outcome = no_deletable_service_principals(READY.with_(service_principals=(MICROSOFT, OWN, CUSTOM)))
     assert outcome.status is Status.FAIL
     assert [sp["display_name"] for sp in outcome.evidence["service_principals"]] == ["Payroll"]
 
 
 def test_errors_when_throttled_out() -> None:
-    result = run_check(no_deletable_service_principals, replace(READY, failing={"service_principals": Throttled("x")}))
+    result = run_check(no_deletable_service_principals, READY.with_(failing={"service_principals": Throttled("x")}))
     assert result.status is Status.ERROR

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from closegate.errors import TransportError
-from closegate.models import Status
-
 from closegate.checks.not_partner_directory import not_partner_directory
+from closegate.errors import TransportError
+from closegate.facts import ORGANIZATION
+from closegate.models import Status
 from tests.fakes import FakeTenant, run_check
 
 READY = FakeTenant.ready()
@@ -16,10 +16,10 @@ def test_passes_for_an_ordinary_directory() -> None:
 
 
 def test_fails_for_a_partner_directory() -> None:
-    outcome = not_partner_directory(replace(READY, org=replace(READY.org, partner_tenant_type="resellerPartnerDelegatedAdmin")))
+    outcome = not_partner_directory(READY.with_(organization=replace(READY.value(ORGANIZATION), partner_tenant_type="resellerPartnerDelegatedAdmin")))
     assert outcome.status is Status.FAIL and "resellerPartnerDelegatedAdmin" in outcome.message
 
 
 def test_errors_when_the_organization_cannot_be_read() -> None:
     assert run_check(not_partner_directory,
-                     replace(READY, failing={"organization": TransportError("timeout")})).status is Status.ERROR
+                     READY.with_(failing={"organization": TransportError("timeout")})).status is Status.ERROR

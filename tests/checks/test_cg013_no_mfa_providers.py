@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from closegate.attestations import Attestation
+from closegate.checks.no_mfa_providers import no_mfa_providers
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.no_mfa_providers import no_mfa_providers
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()
@@ -39,5 +37,5 @@ def test_stays_attest_when_the_attestation_is_for_another_item() -> None:
 
 
 def test_errors_when_the_caller_cannot_be_identified() -> None:
-    result = run_check(no_mfa_providers, replace(READY, failing={"caller": TransportError("reset")}))
+    result = run_check(no_mfa_providers, READY.with_(failing={"caller": TransportError("reset")}))
     assert result.status is Status.ERROR

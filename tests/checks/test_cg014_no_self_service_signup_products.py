@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from closegate.attestations import Attestation
+from closegate.checks.no_self_service_signup_products import no_self_service_signup_products
 from closegate.errors import TransportError
 from closegate.models import Status
-
-from closegate.checks.no_self_service_signup_products import no_self_service_signup_products
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()
@@ -39,5 +37,5 @@ def test_stays_attest_when_the_attestation_is_for_another_item() -> None:
 
 
 def test_errors_when_the_caller_cannot_be_identified() -> None:
-    result = run_check(no_self_service_signup_products, replace(READY, failing={"caller": TransportError("reset")}))
+    result = run_check(no_self_service_signup_products, READY.with_(failing={"caller": TransportError("reset")}))
     assert result.status is Status.ERROR

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
+from closegate.checks.recycle_bin_empty import recycle_bin_empty
 from closegate.errors import PermissionDenied
 from closegate.facts import DeletedItem
 from closegate.models import Status
-
-from closegate.checks.recycle_bin_empty import recycle_bin_empty
 from tests.fakes import NOW, FakeTenant, run_check
 
 READY = FakeTenant.ready()
@@ -19,11 +16,11 @@ def test_passes_with_an_empty_recycle_bin() -> None:
 def test_fails_advisory_with_counts_per_kind() -> None:
     deleted = {"user": (DeletedItem("d1", "user", "Old", NOW, "old@contoso.com"),),
                "application": (DeletedItem("d2", "application", "App", NOW),)}
-    result = run_check(recycle_bin_empty, replace(READY, deleted=deleted))
+    result = run_check(recycle_bin_empty, READY.with_(deleted_users=deleted["user"], deleted_applications=deleted["application"]))
     assert result.status is Status.FAIL and result.blocking is False
     assert result.message.startswith("the recycle bin holds 1 users, 1 applications and 0 service principals")
 
 
 def test_errors_when_denied() -> None:
-    result = run_check(recycle_bin_empty, replace(READY, failing={"deleted_items": PermissionDenied("403")}))
+    result = run_check(recycle_bin_empty, READY.with_(failing={"deleted_users": PermissionDenied("403")}))
     assert result.status is Status.ERROR

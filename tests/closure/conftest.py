@@ -20,12 +20,12 @@ from click.testing import CliRunner
 from closegate.attestations import load as load_attestations
 from closegate.cli import main
 from closegate.commands.audit import write_run
-from closegate.commands.remediate import connect_session
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.certs import Pki
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
+from closegate.session import open_session
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 ATTESTED = ("CG-013", "CG-014", "CG-015")
@@ -53,7 +53,7 @@ class ReadyTenant:
         for check_id in attest:
             result = cli("attest", check_id, "--by", "Dana Ops", "--statement", "checked in the portal", "--out", str(out))
             assert result.exit_code == 0, result.output
-        session = connect_session(self.config)
+        session = open_session(self.config)
         settings = RunSettings(attestations=load_attestations(out), tenant_id=session.settings.tenant_id,
                                cloud=session.settings.cloud.name, skip=skip,
                                clock=clock or (lambda: datetime.now(timezone.utc)))
@@ -74,7 +74,7 @@ def prepare(emu: Emulator) -> ReadyTenant:
         result = cli(*args)
         assert result.exit_code == 0, result.output
     leaver = emu.state.find_user(f"leaver@{ready_builder().domain}")
-    connect_session(config).graph.request("DELETE", f"/v1.0/users/{leaver['id']}")
+    open_session(config).graph.request("DELETE", f"/v1.0/users/{leaver['id']}")
     return ReadyTenant(emu, config, ready_builder().domain)
 
 

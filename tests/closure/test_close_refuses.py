@@ -16,7 +16,8 @@ import pytest
 from closegate.closure.signoffs import append_signoff, make_signoff
 from closegate.emulator import Emulator
 from closegate.errors import Throttled
-from closegate.reporting.integrity import read_record
+from closegate.facts import AZURE_SUBSCRIPTIONS
+from closegate.records import read_record
 from tests.closure.conftest import ReadyTenant, cli
 
 
@@ -52,8 +53,10 @@ class _AzureUnreadable:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def azure_subscriptions(self) -> Any:
-        raise Throttled("Azure Resource Manager still answered 429 after 6 attempts", "retry in a few minutes")
+    def read(self, fact: Any) -> Any:
+        if fact is AZURE_SUBSCRIPTIONS:
+            raise Throttled("Azure Resource Manager still answered 429 after 6 attempts", "retry in a few minutes")
+        return self._inner.read(fact)
 
 
 def test_close_stays_shut_without_the_required_sign_offs(shared_ready_tenant: ReadyTenant, tmp_path: Path) -> None:

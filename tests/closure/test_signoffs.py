@@ -7,18 +7,17 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from click.testing import CliRunner
 
 from closegate.cli import main
-from closegate.closure.signoffs import SignoffRequirement, append_signoff, make_signoff
+from closegate.closure import signoffs as signoff_file
+from closegate.closure.signoffs import SignoffRequirement, Verification, append_signoff, make_signoff
 from closegate.commands.audit import write_run
 from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
-from closegate.reporting import signoffs as signoff_file
-from closegate.reporting.signoffs import Verification
 from tests.fakes import NOW, BackedUpTenant
 
 FULL = catalog(plugins=False)

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from closegate.cli import main
+from closegate.closure import signoffs as signoff_file
 from closegate.closure.certificate import load_certificate
-from closegate.reporting import signoffs as signoff_file
 
 
 def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: Path) -> None:

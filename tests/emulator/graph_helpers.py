@@ -37,3 +37,22 @@ def call(svc: GraphService, principal: Principal, method: str, url: str, body: A
 
 def body(resp: Response) -> Any:
     return json.loads(resp.body)
+
+
+def user_principal(tenant_id: str, oid: str, scopes: frozenset[str], wids: frozenset[str] = frozenset()) -> Principal:
+    """A delegated caller: the signed-in user's object id, consented scopes and directory roles."""
+    return Principal(tenant_id=tenant_id, audience="graph", app_id="22222222-2222-2222-2222-222222222222",
+                     kind="user", oid=oid, scopes=scopes, wids=wids)
+
+
+def all_pages(svc: GraphService, principal: Principal, url: str, headers: dict[str, str] | None = None) -> list[Any]:
+    """Every item of a collection, following @odata.nextLink to the end."""
+    out: list[Any] = []
+    next_url: str | None = url
+    while next_url:
+        resp = call(svc, principal, "GET", next_url, headers=headers)
+        assert resp.status == 200, resp.body[:300]
+        page = body(resp)
+        out += page["value"]
+        next_url = page.get("@odata.nextLink")
+    return out

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from closegate import facts
 from closegate.auth import MsalTokenProvider
 from closegate.config import load_settings
+from closegate.facts import AZURE_SUBSCRIPTIONS, GLOBAL_ADMINS, GROUPS, PER_USER_MFA, USERS
 from closegate.graph import RetryPolicy, connect
 from closegate.tenant import Tenant
 from graph.helpers import FakeClock
@@ -19,8 +19,8 @@ def read_all(emu, clock: FakeClock | None = None):
     clients = connect(settings, tokens, policy=RetryPolicy(max_attempts=12, jitter=lambda cap: cap),
                       clock=clock, sleep=clock.sleep)
     tenant = Tenant(clients.graph, clients.arm, tokens)
-    return (tenant.users(), tenant.per_user_mfa(), tenant.role_assignments(facts.GLOBAL_ADMINISTRATOR),
-            tenant.groups(), tenant.azure_subscriptions()), clients.stats, tokens
+    return (tenant.read(USERS), tenant.read(PER_USER_MFA), tenant.read(GLOBAL_ADMINS),
+            tenant.read(GROUPS), tenant.read(AZURE_SUBSCRIPTIONS)), clients.stats, tokens
 
 
 def test_429_5xx_and_reset_storms_change_nothing_but_the_request_count(emulator_factory):

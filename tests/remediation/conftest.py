@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 
-from closegate.commands.remediate import Session
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.registry import catalog
 from closegate.remediation.actions import action_catalog
 from closegate.remediation.plan import Plan, build_plan, write_plan
 from closegate.runner import RunSettings, run
-
+from closegate.session import Session
 from tests.remediation.helpers import session_for
 
 

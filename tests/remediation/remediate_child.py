@@ -9,17 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
-from closegate.commands.remediate import apply_plan
 from closegate.remediation.executor import ExecutionOptions
+from closegate.remediation.workflow import apply_plan
 from tests.remediation.helpers import session_for
 
 
 def main(argv: list[str]) -> int:
     config, plan, domain, window = Path(argv[0]), Path(argv[1]), argv[2], int(argv[3])
-    reports = apply_plan(plan, session_for(config), confirm=domain, options=ExecutionOptions(window=window),
-                         console=Console(stderr=True))
+    reports = apply_plan(plan, session_for(config), confirm=domain, options=ExecutionOptions(window=window))
     return 1 if any(r.outcomes.get("failed") for r in reports) else 0
 
 

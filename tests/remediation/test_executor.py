@@ -6,17 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+
 import pytest
 from click.testing import CliRunner
-from rich.console import Console
 
 from closegate.cli import main
-from closegate.commands.remediate import apply_plan
 from closegate.errors import ClosegateError
 from closegate.remediation.executor import ExecutionOptions
 from closegate.remediation.journal import verify
-
-QUIET = Console(file=open("/dev/null", "w"))  # noqa: SIM115 - the summary is not what these tests read
+from closegate.remediation.workflow import apply_plan
 
 
 def test_dry_run_changes_nothing(planned) -> None:  # noqa: ANN001
@@ -47,7 +45,7 @@ def test_apply_refuses_a_stale_plan(planned) -> None:  # noqa: ANN001
     p = planned()
     later = p.plan.created + timedelta(minutes=p.plan.max_age_minutes + 1)
     with pytest.raises(ClosegateError, match="minutes old"):
-        apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET,
+        apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(),
                    now=later)
 
 
@@ -58,7 +56,7 @@ def test_apply_refuses_an_altered_plan(planned) -> None:  # noqa: ANN001
     item["targets"].append({**item["targets"][0], "object_id": p.emu.state.user_record(p.emu.state.closing_admin_upn).id})
     p.path.write_text(json.dumps(data))
     with pytest.raises(ClosegateError, match="changed after it was written"):
-        apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET)
+        apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
 
 
 def test_apply_refuses_a_plan_of_another_tenant(planned) -> None:  # noqa: ANN001
@@ -67,7 +65,7 @@ def test_apply_refuses_a_plan_of_another_tenant(planned) -> None:  # noqa: ANN00
     p = planned()
     other = planned(ScenarioBuilder("Northwind").users(3, seed=5))
     with pytest.raises(ClosegateError, match="plan is for tenant"):
-        apply_plan(p.path, other.session, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET)
+        apply_plan(p.path, other.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
 
 
 def test_apply_deletes_the_planned_and_skips_drift(planned) -> None:  # noqa: ANN001
@@ -82,8 +80,7 @@ def test_apply_deletes_the_planned_and_skips_drift(planned) -> None:  # noqa: AN
         newcomer = dataclasses.replace(template, id="0badf00d-0000-4000-8000-000000000001", seq=state.next_user_seq(),
                                        user_principal_name="newcomer@tailspin.onmicrosoft.com", deleted_at=None)
         state.add_user(newcomer)
-    reports = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(window=5),
-                         console=QUIET)
+    reports = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(window=5))
     users = {r.action_id: r for r in reports}["delete_users"]
     assert users.outcomes.get("skipped") == 2
     assert any("changed since the plan" in why for why in users.reasons)
@@ -99,8 +96,8 @@ def test_apply_deletes_the_planned_and_skips_drift(planned) -> None:  # noqa: AN
 
 def test_a_rerun_applies_nothing_twice(planned) -> None:  # noqa: ANN001
     p = planned()
-    apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET)
-    again = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET)
+    apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
+    again = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
     assert all(not r.outcomes.get("applied") for r in again)
 
 
@@ -109,7 +106,7 @@ def test_deleting_actions_wait_for_the_backup_check(planned) -> None:  # noqa: A
 
     p = planned()
     unbacked = session_for(p.emu.config_path, backed_up=False)
-    reports = apply_plan(p.path, unbacked, confirm=p.plan.primary_domain, options=ExecutionOptions(), console=QUIET)
+    reports = apply_plan(p.path, unbacked, confirm=p.plan.primary_domain, options=ExecutionOptions())
     users = {r.action_id: r for r in reports}["delete_users"]
     assert "CG-002" in users.note and not users.outcomes
     assert all(u.deleted_at is None for u in p.emu.state.users.values())

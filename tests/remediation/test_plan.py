@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from closegate.errors import IntegrityError
+from closegate.facts import CALLER
 from closegate.models import Step
 from closegate.remediation.actions import Kind, action_catalog
 from closegate.remediation.plan import load_plan
@@ -37,7 +39,7 @@ def test_plan_on_demo_is_ordered_bound_and_excludes_the_closing_admin_and_caller
     loaded = load_plan(p.path)
     assert loaded.plan_hash == p.plan.plan_hash == json.loads(p.path.read_text())["plan_hash"]
     assert loaded.tenant_id == p.emu.tenant_id and loaded.run_id == p.plan.run_id
-    caller = p.session.reader().caller()
+    caller = p.session.reader().read(CALLER)
     admin = p.emu.state.user_record(p.emu.state.closing_admin_upn).id
     touched = {t.object_id for i in p.plan.items for t in i.targets} | {
         t.principal_id for i in p.plan.items for t in i.targets}
@@ -69,13 +71,13 @@ def test_scope_takes_the_configured_closing_admin_and_a_command_line_name_overri
     from tests.fakes import ADMIN, FakeTenant, admin_assignment, user
 
     bob = user("bob@contoso.com")
-    app = replace(FakeTenant().who, kind="app", object_id="sp", user_principal_name=None)
-    tenant = FakeTenant.ready(who=app, user_list=(ADMIN, bob), admins=(admin_assignment(ADMIN), admin_assignment(bob)),
+    app = replace(FakeTenant.ready().value(CALLER), kind="app", object_id="sp", user_principal_name=None)
+    tenant = FakeTenant.ready(caller=app, users=(ADMIN, bob), global_admins=(admin_assignment(ADMIN), admin_assignment(bob)),
                               configured_admin=bob.user_principal_name)
     configured = resolve_scope(tenant)
     assert configured.closing_admin_id == bob.id and ADMIN.id not in configured.protected_ids
     assert resolve_scope(tenant, ADMIN.user_principal_name).closing_admin_id == ADMIN.id
     with pytest.raises(ConfigError, match="holds no active Global Administrator assignment"):
-        resolve_scope(replace(tenant, admins=(admin_assignment(ADMIN),)))  # never ADMIN in bob's place
-    unnamed = resolve_scope(replace(tenant, configured_admin=None))
+        resolve_scope(tenant.with_(global_admins=(admin_assignment(ADMIN),)))  # never ADMIN in bob's place
+    unnamed = resolve_scope(tenant.with_(configured_admin=None))
     assert unnamed.closing_admin_id is None and {ADMIN.id, bob.id} <= unnamed.protected_ids

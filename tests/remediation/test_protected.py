@@ -7,14 +7,12 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
-from closegate.commands.remediate import apply_plan
 from closegate.emulator.builder import ScenarioBuilder
-from closegate.facts import GLOBAL_ADMINISTRATOR
+from closegate.facts import CALLER, GLOBAL_ADMINISTRATOR
 from closegate.remediation.executor import ExecutionOptions
+from closegate.remediation.workflow import apply_plan
 
-QUIET = Console(file=open("/dev/null", "w"))  # noqa: SIM115
 _names = itertools.count()
 
 
@@ -44,12 +42,12 @@ def test_closing_admin_and_caller_are_never_touched(planned, case) -> None:  # n
     p = planned(builder, name_admin=name_the_admin)
     state = p.emu.state
     admin = state.user_record(builder.admin_upn)
-    caller = p.session.reader().caller()
+    caller = p.session.reader().read(CALLER)
     touched = {x for i in p.plan.items for t in i.targets for x in (t.object_id, t.principal_id)}
     assert admin.id not in touched and caller.object_id not in touched
     before_mfa = admin.per_user_mfa
     sp = state.service_principals[caller.object_id]
-    apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(purge=True), console=QUIET)
+    apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(purge=True))
     assert admin.deleted_at is None
     assert GLOBAL_ADMINISTRATOR in state.active_role_template_ids(admin.id)
     assert admin.per_user_mfa == before_mfa

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
-from closegate.commands.remediate import apply_plan
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.models import Status, Step
 from closegate.registry import catalog
 from closegate.remediation.executor import ExecutionOptions
+from closegate.remediation.workflow import apply_plan
 from closegate.runner import RunSettings, run
-
-QUIET = Console(file=open("/dev/null", "w"))  # noqa: SIM115 - the summary is not what these tests read
 
 
 def test_applying_reveal_report_names_turns_cg018_to_pass(planned) -> None:  # noqa: ANN001
@@ -20,7 +16,7 @@ def test_applying_reveal_report_names_turns_cg018_to_pass(planned) -> None:  # n
     assert item is not None and [t.object_id for t in item.targets] == ["adminReportSettings"]
 
     reports = apply_plan(p.path, p.session, confirm=p.plan.primary_domain,
-                         options=ExecutionOptions(step=int(Step.BACKUP)), console=QUIET)
+                         options=ExecutionOptions(step=int(Step.BACKUP)))
 
     assert {r.action_id: r for r in reports}["reveal_report_names"].outcomes == {"applied": 1}
     assert p.emu.state.display_concealed_names is False

@@ -5,12 +5,18 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from closegate.models import RunRecord
+from closegate.reporting.approvers import Approver, approver_field
+from closegate.reporting.pades import report_reason, sign_pdf
 from closegate.reporting.pdf import RefusingFetcher, render_pdf
 from tests.reporting import runs
+from tests.reporting.pki import Pki, make_pki
 
 
 class _Spy(http.server.BaseHTTPRequestHandler):
@@ -55,3 +61,32 @@ def demo_pdfs() -> dict[str, bytes]:
 @pytest.fixture
 def out_dir(tmp_path: Path) -> Path:
     return tmp_path / "out"
+
+
+SIGNED_AT = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)
+APPROVERS = (Approver("Carla Díaz", "Compliance officer"), Approver("王小明", "CISO"))
+
+
+@dataclass(frozen=True)
+class SignedReport:
+    """One run's report at each stage: as written, signed by closegate, then by the first approver."""
+
+    record: RunRecord
+    written: bytes
+    certified: bytes
+    approved: bytes
+
+
+@pytest.fixture(scope="package")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="package")
+def signed_report(pki: Pki) -> SignedReport:
+    record = runs.ready()
+    written = render_pdf(record, approvers=APPROVERS)
+    certified = sign_pdf(written, pki.closegate.identity, signing_time=SIGNED_AT, reason=report_reason(record.run_id))
+    approved = sign_pdf(certified, pki.carla.identity, signing_time=SIGNED_AT + timedelta(hours=1),
+                        reason="I approve", field=approver_field(1))
+    return SignedReport(record, written, certified, approved)

@@ -7,7 +7,7 @@ from typing import Any
 
 from closegate.models import CheckResult, ClosureDate, RunRecord, Severity, Status, Step, TenantInfo
 
-__all__ = ["HOSTILE_MARKUP", "NOW", "cannot_determine", "demo", "hostile", "ready", "result"]
+__all__ = ["HOSTILE_MARKUP", "NOW", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "result", "scripts"]
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 DOC = "https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto"
@@ -130,3 +130,30 @@ def hostile(port: int = 1) -> RunRecord:
     ), tenant=TenantInfo(f"tenant-{evil}", evil + long, f"{marks[2]}.onmicrosoft.com", "custom"),
        caller={"kind": "user", "display_name": evil, "user_principal_name": long, "permissions": marks},
        closure=ClosureDate(NOW + timedelta(hours=1), evil, ("CG-004",)))
+
+
+# A name in each script a tenant may hold (issue 19): what the report must draw, never as empty boxes.
+SCRIPTS = {
+    "Traditional Chinese": "陳美玲（臺北資訊處）",
+    "Simplified Chinese": "张伟（北京研发中心）",
+    "Japanese": "山田さくら・カタカナ",
+    "Korean": "김민준 (서울 지사)",
+    "Arabic": "محمد الأحمد",
+    "Hebrew": "דוד כהן",
+    "Devanagari": "अर्जुन शर्मा",
+    "Thai": "สมชาย ใจดี",
+    "Emoji": "\U0001f680\u2705\U0001f469\u200d\U0001f4bb",
+}
+
+
+def scripts() -> RunRecord:
+    """Users named in every script, one per row, and a tenant name that mixes scripts with Latin."""
+    users = [{"id": f"id-{n}", "display_name": name, "user_principal_name": f"user{n}@contoso.com", "script": script}
+             for n, (script, name) in enumerate(SCRIPTS.items())]
+    return _record((
+        result("CG-001", Step.BACKUP, Status.PASS, "a verified backup from 2026-02-28 covers 10 users"),
+        result("CG-004", Step.DELETE_USERS, Status.FAIL, f"{len(users)} users besides the closing administrator remain, "
+               f"e.g. {SCRIPTS['Arabic']} and {SCRIPTS['Traditional Chinese']}",
+               {"closing_admin": "admin@contoso.onmicrosoft.com", "remaining": len(users), "users": users}),
+    ), tenant=TenantInfo("8f0c5e1a-4b7d-4c2e-9a31-6d2b7f9e0c11", "Contoso 台灣分公司 \u05e9\u05dc\u05d5\u05dd",
+                         "contoso.onmicrosoft.com", "global"))

@@ -8,10 +8,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from closegate.closure.signoffs import SignOff, Verification, for_run, load
 from closegate.errors import ConfigError, IntegrityError
-from closegate.reporting import SIGNATURE_FILE, render
-from closegate.reporting.integrity import read_record, verify_html, verify_pdf, verify_signature
-from closegate.reporting.signoffs import SignOff, Verification, for_run, load
+from closegate.records import SIGNATURE_FILE, read_record, verify_signature, write_signature
+from closegate.reporting import render
+from closegate.reporting.integrity import verify_html, verify_pdf
 from tests.reporting import runs
 
 
@@ -47,7 +48,7 @@ def test_a_file_that_is_no_run_record_is_unusable(tmp_path: Path) -> None:
 def test_signature_verifies_and_detects_tampering_and_wrong_keys(tmp_path: Path) -> None:
     record = runs.ready()
     key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    render(record, tmp_path, formats=(), sign_key=key)
+    write_signature(record, key, tmp_path)
     sig = tmp_path / SIGNATURE_FILE
     canonical, run_id = record.canonical_bytes(), record.run_id
     assert verify_signature(canonical, run_id, sig).ok

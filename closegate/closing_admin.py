@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from closegate.facts import GLOBAL_ADMINISTRATOR, Caller, TenantReader, User
+from closegate.facts import CALLER, GLOBAL_ADMINS, USERS, Caller, TenantReader, User
 
 __all__ = ["ClosingAdmin", "active_global_admin_ids", "closing_admin", "human_global_admin_ids"]
 
@@ -32,7 +32,7 @@ class ClosingAdmin:
 
 def human_global_admin_ids(tenant: TenantReader) -> tuple[str, ...]:
     """Users holding Global Administrator, active or eligible, directly or through a group."""
-    ids = {a.principal_id for a in tenant.role_assignments(GLOBAL_ADMINISTRATOR) if a.principal_type == "user"}
+    ids = {a.principal_id for a in tenant.read(GLOBAL_ADMINS) if a.principal_type == "user"}
     return tuple(sorted(ids))
 
 
@@ -41,15 +41,15 @@ def active_global_admin_ids(tenant: TenantReader) -> tuple[str, ...]:
 
     A PIM-eligible user must activate the role before deleting the tenant, and may not be allowed to:
     only an active assignment proves a named closing administrator can act."""
-    ids = {a.principal_id for a in tenant.role_assignments(GLOBAL_ADMINISTRATOR)
+    ids = {a.principal_id for a in tenant.read(GLOBAL_ADMINS)
            if a.principal_type == "user" and a.kind == "active"}
     return tuple(sorted(ids))
 
 
 def closing_admin(tenant: TenantReader, caller: Caller | None = None, *, named: str | None = None) -> ClosingAdmin:
     """The closing administrator; `named` (a command-line UPN) overrides the configured one."""
-    caller = caller or tenant.caller()
-    users = {u.id: u for u in tenant.users()}
+    caller = caller or tenant.read(CALLER)
+    users = {u.id: u for u in tenant.read(USERS)}
     if caller.kind == "user":
         return ClosingAdmin(users.get(caller.object_id), SIGNED_IN)
     upn, how = (named, NAMED) if named else (tenant.closing_admin_upn(), CONFIGURED)

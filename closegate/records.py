@@ -1,0 +1,135 @@
+"""Run records on disk: written atomically, read back only if unchanged, and optionally signed.
+
+The run record's identity is the SHA-256 of its canonical JSON (`RunRecord.run_id`); an optional
+detached Ed25519 signature (`run.json.sig`) over those same canonical bytes says who vouches for it.
+The engine reads and writes run records here; reports render from what this module returns. Unusable
+input (a file that is not what it claims to be) raises ConfigError; a record whose content no longer
+matches its hash raises IntegrityError; a signature that does not match is a failed `Proof`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from closegate.errors import ConfigError, IntegrityError
+from closegate.files import write_atomic
+from closegate.keys import fingerprint, public_key_from_text, public_key_text
+from closegate.models import SCHEMA_VERSION, RunRecord
+
+__all__ = [
+    "RUN_FILE",
+    "SIGNATURE_FILE",
+    "Proof",
+    "Signature",
+    "read_record",
+    "sign_record",
+    "verify_signature",
+    "write_record",
+    "write_signature",
+]
+
+RUN_FILE = "run.json"
+SIGNATURE_FILE = "run.json.sig"
+_SIGNATURE_FORMAT = "closegate-signature/1"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One thing verified: `subject` names the file, `detail` says what was found, in one line."""
+
+    subject: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subject": self.subject, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A detached Ed25519 signature over a run record's canonical bytes."""
+
+    run_id: str
+    public_key: str  # base64 of the 32 raw bytes
+    signature: str  # base64
+
+    def to_json(self) -> dict[str, str]:
+        return {"format": _SIGNATURE_FORMAT, "algorithm": "Ed25519", "run_id": self.run_id,
+                "public_key": self.public_key, "signature": self.signature}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+
+def sign_record(record: RunRecord, key: Ed25519PrivateKey) -> Signature:
+    """A detached signature over the record's canonical bytes."""
+    return Signature(record.run_id, public_key_text(key), base64.b64encode(key.sign(record.canonical_bytes())).decode("ascii"))
+
+
+def write_record(record: RunRecord, out_dir: Path) -> Path:
+    """DIR/run.json, atomically and durably (it is the file approvals and signatures bind to)."""
+    return write_atomic(Path(out_dir) / RUN_FILE, record.dumps())
+
+
+def write_signature(record: RunRecord, key: Ed25519PrivateKey, out_dir: Path) -> Path:
+    """DIR/run.json.sig for `record`."""
+    return write_atomic(Path(out_dir) / SIGNATURE_FILE, sign_record(record, key).dumps())
+
+
+def read_record(path: Path) -> RunRecord:
+    """The run record at `path`. IntegrityError if it was edited; ConfigError if it is not a run record."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read as JSON ({exc})", "give the run.json an audit wrote") from exc
+    if not isinstance(data, dict) or "run_id" not in data:
+        raise ConfigError(f"{path} is not a closegate run record", "give the run.json an audit wrote")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(f"{path} has run record schema version {data.get('schema_version')!r}, "
+                          f"this closegate reads {SCHEMA_VERSION}", "verify it with the closegate that wrote it")
+    try:
+        return RunRecord.from_json(data)
+    except IntegrityError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path} is not a complete closegate run record ({exc!r})",
+                          "give the run.json an audit wrote") from exc
+
+
+def verify_signature(canonical: bytes, run_id: str, path: Path, trusted_key: str | None = None) -> Proof:
+    """The signature file at `path` signs exactly this record, with `trusted_key` when one is given."""
+    subject = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != _SIGNATURE_FORMAT:
+            raise ValueError(f"not a {_SIGNATURE_FORMAT} file")
+        signature = base64.b64decode(str(data["signature"]), validate=True)
+        claimed = str(data["run_id"])
+        embedded = public_key_from_text(str(data["public_key"]))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, binascii.Error) as exc:
+        raise ConfigError(f"{path} is not a closegate signature ({exc})",
+                          "give the .sig file written by `closegate report --sign-key`") from exc
+    if claimed != run_id:
+        return Proof(subject, False, f"the signature is for run {claimed[:64]}, not for run {run_id}")
+    key = embedded
+    if trusted_key is not None:
+        key = public_key_from_text(trusted_key)
+        if key is None:
+            raise ConfigError("the public key given cannot be read", "give an Ed25519 public key in PEM")
+    if key is None:
+        return Proof(subject, False, "the signature file carries no usable Ed25519 public key")
+    try:
+        key.verify(signature, canonical)
+    except InvalidSignature:
+        whose = "the key given" if trusted_key is not None else "the key it names"
+        return Proof(subject, False, f"the signature does not verify with {whose}: the record or the signature was changed")
+    trust = "the trusted key given" if trusted_key is not None else "the key embedded in it (compare it with the signer's)"
+    return Proof(subject, True, f"valid Ed25519 signature of run {run_id} by {trust}: {fingerprint(key)}")
