@@ -13,7 +13,7 @@ from datetime import timedelta
 from closegate.facts import ORGANIZATION, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["SYNC_OFF_TAKES", "directory_sync_disabled"]
 
@@ -66,7 +66,7 @@ def directory_sync_disabled(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.IRREVERSIBLE,
     requires=("CG-002",),
     permissions=("graph:Organization.ReadWrite.All",),
-    effect="turn_off_sync",
+    effect=EffectName.TURN_OFF_SYNC,
     undo="cannot be turned back on for 72 hours, and it clears the on-premises attributes (graph-facts §3.2)",
 )
 def turn_off_directory_sync(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

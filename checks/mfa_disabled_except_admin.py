@@ -21,7 +21,7 @@ from closegate.facts import (
 )
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["mfa_disabled_except_admin"]
 
@@ -70,7 +70,7 @@ def mfa_disabled_except_admin(tenant: TenantReader) -> Outcome:
     order=10,
     reversibility=Reversibility.REVERSIBLE,
     permissions=("graph:Policy.ReadWrite.AuthenticationMethod",),
-    effect="disable_per_user_mfa",
+    effect=EffectName.DISABLE_PER_USER_MFA,
     undo="set perUserMfaState back to enabled or enforced (beta authentication/requirements, graph-facts §5.1)",
 )
 def disable_per_user_mfa(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
@@ -88,7 +88,7 @@ def disable_per_user_mfa(tenant: TenantReader, scope: Scope) -> tuple[Target, ..
     order=20,
     reversibility=Reversibility.REVERSIBLE,
     permissions=("graph:Policy.ReadWrite.SecurityDefaults",),
-    effect="disable_security_defaults",
+    effect=EffectName.DISABLE_SECURITY_DEFAULTS,
     undo="turn security defaults on again (Entra admin center > Properties > Manage security defaults)",
 )
 def disable_security_defaults(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
@@ -106,7 +106,7 @@ def disable_security_defaults(tenant: TenantReader, scope: Scope) -> tuple[Targe
     order=30,
     reversibility=Reversibility.REVERSIBLE,
     permissions=("graph:Policy.Read.All", "graph:Policy.ReadWrite.ConditionalAccess"),
-    effect="disable_ca_policy",
+    effect=EffectName.DISABLE_CA_POLICY,
     undo="set the policy state back to enabled (Entra admin center > Conditional Access > Policies)",
 )
 def disable_mfa_policies(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from closegate.facts import APPLICATIONS, CALLER, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["no_app_registrations"]
 
@@ -52,7 +52,7 @@ def no_app_registrations(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.SOFT_DELETED_30_DAYS,
     requires=("CG-002",),
     permissions=("graph:Application.ReadWrite.All",),
-    effect="delete_application",
+    effect=EffectName.DELETE_APPLICATION,
     undo="restore within 30 days: App registrations > Deleted applications (its service principal is not restored)",
 )
 def delete_app_registrations(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

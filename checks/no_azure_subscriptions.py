@@ -15,7 +15,7 @@ from datetime import timedelta
 from closegate.facts import AZURE_SUBSCRIPTIONS, AzureSubscription, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["no_azure_subscriptions", "deletable_after_cancel"]
 
@@ -72,7 +72,7 @@ def no_azure_subscriptions(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.REVERSIBLE,
     requires=("CG-002",),  # cancelling stops every resource in the subscription
     permissions=("arm:Microsoft.Subscription/cancel/action",),
-    effect="cancel_azure_subscription",
+    effect=EffectName.CANCEL_AZURE_SUBSCRIPTION,
     undo="reactivate it in the Azure portal (Subscriptions > select > Reactivate) until it is deleted",
 )
 def cancel_azure_subscriptions(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from closegate.facts import CALLER, SERVICE_PRINCIPALS, ServicePrincipal, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["no_deletable_service_principals"]
 
@@ -63,7 +63,7 @@ def no_deletable_service_principals(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.SOFT_DELETED_30_DAYS,
     requires=("CG-002",),
     permissions=("graph:Application.ReadWrite.All",),
-    effect="delete_service_principal",
+    effect=EffectName.DELETE_SERVICE_PRINCIPAL,
     undo="restore within 30 days from the recycle bin (graph-facts §2.3)",
 )
 def delete_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
@@ -82,7 +82,7 @@ def delete_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Targe
     order=21,
     reversibility=Reversibility.REVERSIBLE,
     permissions=("graph:Application.ReadWrite.All",),
-    effect="disable_service_principal",
+    effect=EffectName.DISABLE_SERVICE_PRINCIPAL,
     undo="set accountEnabled back to true (Enterprise applications > Properties > Enabled for users to sign in)",
 )
 def disable_undeletable_service_principals(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

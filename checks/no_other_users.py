@@ -14,7 +14,7 @@ from closegate.closing_admin import closing_admin
 from closegate.facts import GLOBAL_ADMINISTRATOR, GLOBAL_ADMINS, ROLE_ASSIGNMENTS, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["no_other_users"]
 
@@ -72,7 +72,7 @@ def no_other_users(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.REVERSIBLE,
     requires=("CG-002",),
     permissions=("graph:RoleManagement.ReadWrite.Directory",),
-    effect="delete_role_assignment",
+    effect=EffectName.DELETE_ROLE_ASSIGNMENT,
     undo="assign the role again (Entra admin center > Roles & admins > the role > Add assignments)",
 )
 def remove_roles_of_departing_users(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
@@ -95,7 +95,7 @@ def remove_roles_of_departing_users(tenant: TenantReader, scope: Scope) -> tuple
     reversibility=Reversibility.SOFT_DELETED_30_DAYS,
     requires=("CG-002",),
     permissions=("graph:User.DeleteRestore.All",),
-    effect="delete_user",
+    effect=EffectName.DELETE_USER,
     undo="restore within 30 days: Entra admin center > Users > Deleted users > Restore (graph-facts §2.3)",
 )
 def delete_users(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

@@ -19,7 +19,7 @@ from closegate.facts import (
 )
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["recycle_bin_empty"]
 
@@ -62,7 +62,7 @@ def recycle_bin_empty(tenant: TenantReader) -> Outcome:
     reversibility=Reversibility.IRREVERSIBLE,
     requires=("CG-002",),
     permissions=("graph:User.DeleteRestore.All", "graph:Application.ReadWrite.All"),
-    effect="purge_deleted_item",
+    effect=EffectName.PURGE_DELETED_ITEM,
     opt_in="--purge",
     undo="none: a purged object cannot be restored (graph-facts §2.3)",
 )

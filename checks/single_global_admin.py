@@ -16,7 +16,7 @@ from closegate.closing_admin import closing_admin
 from closegate.facts import CALLER, GLOBAL_ADMINS, USERS, RoleAssignment, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["single_global_admin"]
 
@@ -95,7 +95,7 @@ def _removable(tenant: TenantReader, scope: Scope, kind: str) -> list[RoleAssign
     reversibility=Reversibility.REVERSIBLE,
     requires=("CG-002",),
     permissions=("graph:RoleManagement.ReadWrite.Directory",),
-    effect="delete_role_assignment",
+    effect=EffectName.DELETE_ROLE_ASSIGNMENT,
     undo="assign the role again (Entra admin center > Roles & admins > Global Administrator > Add assignments)",
 )
 def remove_other_global_admins(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:
@@ -112,7 +112,7 @@ def remove_other_global_admins(tenant: TenantReader, scope: Scope) -> tuple[Targ
     reversibility=Reversibility.REVERSIBLE,
     requires=("CG-002",),
     permissions=("graph:RoleEligibilitySchedule.ReadWrite.Directory",),
-    effect="remove_eligibility",
+    effect=EffectName.REMOVE_ELIGIBILITY,
     undo="make the principal eligible again in Privileged Identity Management",
 )
 def remove_global_admin_eligibilities(tenant: TenantReader, scope: Scope) -> tuple[Target, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from closegate.facts import REPORT_SETTINGS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
-from closegate.remediation.actions import Kind, Reversibility, Scope, Target, action
+from closegate.remediation.actions import EffectName, Kind, Reversibility, Scope, Target, action
 
 __all__ = ["usage_report_names_visible"]
 
@@ -45,7 +45,7 @@ def usage_report_names_visible(tenant: TenantReader) -> Outcome:
     order=10,
     reversibility=Reversibility.REVERSIBLE,
     permissions=("graph:ReportSettings.ReadWrite.All",),
-    effect="reveal_report_names",
+    effect=EffectName.REVEAL_REPORT_NAMES,
     undo="set displayConcealedNames back to true (PATCH /admin/reportSettings, graph-facts §1.1), or Microsoft 365 "
     "admin center > Settings > Org settings > Reports > 'Display concealed user, group, and site names'",
 )

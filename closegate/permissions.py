@@ -3,9 +3,8 @@
 Checks (purpose "audit") and remediation actions (purpose "remediate") each declare the permissions
 they need; this module folds those declarations into `PermissionNeed`s, knowing which higher
 permissions also satisfy a need (graph-facts tables). The runner's preflight and `closegate doctor`
-both ask it. An action declares itself by carrying an object with `id`, `purpose` and `permissions`
-(optionally `conditional_permissions`) under the attribute `__closegate_action__`, in a module of
-the check catalog; callers may also pass declarations directly.
+both ask it. Checks and actions are collected from the catalog (closegate.registry,
+closegate.remediation.actions); callers may also pass declarations directly.
 
 Permission strings are "graph:<Graph permission>" or "arm:<Azure RBAC action>". Graph permissions
 in a token (roles or scp) come without a prefix; `missing` accepts both spellings.
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
-    "ACTION_MARK",
     "ARM_ACCESS",
     "Declaration",
     "PermissionNeed",
@@ -29,7 +27,6 @@ __all__ = [
     "satisfied",
 ]
 
-ACTION_MARK = "__closegate_action__"
 # What the runner adds to the granted set when the caller can read Azure subscriptions: ARM access
 # is RBAC at a scope, not a claim in the token, so it is granted or not as a whole.
 ARM_ACCESS = "arm:*"
@@ -103,15 +100,10 @@ class Declaration:
 
 def declarations() -> tuple[Declares, ...]:
     """Every check of the catalog and every action marked beside them."""
-    from closegate.registry import builtin_modules, catalog
+    from closegate.registry import catalog
+    from closegate.remediation.actions import action_catalog
 
-    found: list[Declares] = list(catalog().checks)
-    for module in builtin_modules():
-        for value in vars(module).values():
-            action = getattr(value, ACTION_MARK, None)
-            if action is not None and getattr(value, "__module__", None) == module.__name__:
-                found.append(action)
-    return tuple(found)
+    return (*catalog().checks, *action_catalog())
 
 
 def _split(qualified: str) -> tuple[str, str]:

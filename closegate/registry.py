@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from closegate.facts import Fact, TenantReader
+from closegate.marks import CHECK_MARK, collect_marks, mark_of
 from closegate.models import Outcome, Severity, Step
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "closegate.checks"
-_MARK = "__closegate_check__"
 _ID = re.compile(r"^CG-\d{3}$|^[A-Z][A-Z0-9]{1,9}-\d{3,}$")  # third parties use their own prefix
 _PERMISSION = re.compile(r"^(graph|arm):\S+$")
 
@@ -104,26 +104,19 @@ def check(
             permissions=needs, doc_url=doc_url, why=why, fix=fix, function=function,
             version=version, attestable=attestable, conditional_permissions=conditional, reads=tuple(reads),
         )
-        setattr(function, _MARK, spec)
+        setattr(function, CHECK_MARK, spec)
         return function
 
     return mark
 
 
 def spec_of(function: Any) -> CheckSpec | None:
-    spec = getattr(function, _MARK, None)
-    return spec if isinstance(spec, CheckSpec) else None
+    return mark_of(function, CHECK_MARK, CheckSpec)
 
 
 def collect(modules: Iterable[ModuleType]) -> tuple[CheckSpec, ...]:
     """Every check marked in the given modules, in module order."""
-    found: list[CheckSpec] = []
-    for module in modules:
-        for value in vars(module).values():
-            spec = spec_of(value)
-            if spec is not None and spec.function.__module__ == module.__name__:
-                found.append(spec)
-    return tuple(found)
+    return collect_marks(modules, CHECK_MARK, CheckSpec)
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,19 @@ from typing import Any, Protocol
 from closegate.facts import APPLICATIONS, CALLER, DELETED, ORGANIZATION, SERVICE_PRINCIPALS, USERS, TenantReader
 from closegate.files import write_atomic
 from closegate.graph import GraphClient
-from closegate.models import RunRecord, Step
+from closegate.models import RunRecord, Status, Step
 from closegate.remediation.actions import (
     ActionSpec,
+    EffectName,
     Kind,
     Reversibility,
     Scope,
     Target,
     action_catalog,
 )
-from closegate.remediation.executor import (
-    ExecutionOptions,
-    Executor,
-    ItemReport,
-)
+from closegate.remediation.executor import ExecutionOptions, Executor
 from closegate.remediation.journal import Journal, verify
+from closegate.remediation.outcomes import ItemReport
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, WriteQuota
 from closegate.remediation.plan import Plan, PlanItem, resolve_scope
 from closegate.remediation.requirements import Requirements
@@ -75,11 +73,9 @@ class ActionSummary:
 
     @classmethod
     def of(cls, report: ItemReport, title: str) -> ActionSummary:
-        o = report.outcomes
         notes = ([report.note] if report.note else []) + [f"{n} x {why}" for why, n in sorted(report.reasons.items())]
-        return cls(report.action_id, title, report.planned, o.get("applied", 0) + o.get("disabled_instead", 0),
-                   o.get("already_done", 0) + o.get("done_earlier", 0), o.get("skipped", 0), o.get("failed", 0),
-                   tuple(notes))
+        return cls(report.action_id, title, report.planned, report.changed, report.already_done, report.skipped,
+                   report.failed, tuple(notes))
 
     @property
     def incomplete(self) -> bool:
@@ -209,17 +205,17 @@ class PortalHandoffCloser:
         if apps:
             target = Target(apps[0].id, apps[0].display_name, {"app_id": apps[0].app_id,
                                                                "display_name": apps[0].display_name})
-            effect, kind = "delete_application", "app registration"
+            effect, kind = EffectName.DELETE_APPLICATION, "app registration"
         elif sps:
             target = Target(sps[0].id, sps[0].display_name, {"app_id": sps[0].app_id,
                                                              "display_name": sps[0].display_name})
-            effect, kind = "delete_service_principal", "service principal"
+            effect, kind = EffectName.DELETE_SERVICE_PRINCIPAL, "service principal"
         else:
             return None, release_scope, "closegate's app has no registration in this tenant: nothing to delete"
         label = f"{kind} {target.label!r} (app id {caller.app_id})"
         item = PlanItem(
             action_id=_RELEASE_ID, title=f"Delete closegate's own {kind} (its last API call)", fixes="CG-010",
-            fix_status="PASS", kind=Kind.AUTOMATED, step=Step.DELETE_DIRECTORY,
+            fix_status=Status.PASS, kind=Kind.AUTOMATED, step=Step.DELETE_DIRECTORY,
             reversibility=Reversibility.SOFT_DELETED_30_DAYS, point_of_no_return=False, requires=(),
             permissions=("graph:Application.ReadWrite.All",), effect=effect, opt_in="",
             undo="restore within 30 days from the recycle bin (deleted applications)", portal_steps=(),
@@ -231,7 +227,7 @@ class PortalHandoffCloser:
 def _item(record: RunRecord, spec: ActionSpec, targets: tuple[Target, ...]) -> PlanItem:
     result = record.result(spec.fixes)
     return PlanItem(
-        action_id=spec.id, title=spec.title, fixes=spec.fixes, fix_status=result.status.value if result else "NOT_RUN",
+        action_id=spec.id, title=spec.title, fixes=spec.fixes, fix_status=result.status if result else None,
         kind=Kind.AUTOMATED, step=spec.step, reversibility=spec.reversibility, point_of_no_return=False,
         requires=spec.requires, permissions=spec.permissions, effect=spec.effect, opt_in=spec.opt_in, undo=spec.undo,
         portal_steps=(), portal_link="", targets=targets)

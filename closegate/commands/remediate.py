@@ -30,8 +30,9 @@ from closegate.errors import ClosegateError, IntegrityError
 from closegate.facts import CALLER
 from closegate.models import iso
 from closegate.remediation.actions import Kind, Reversibility
-from closegate.remediation.executor import ExecutionOptions, ItemReport
+from closegate.remediation.executor import ExecutionOptions
 from closegate.remediation.journal import Journal, operation_id, read_state, verify
+from closegate.remediation.outcomes import ItemReport
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA
 from closegate.remediation.plan import Plan, load_plan, write_plan
 from closegate.remediation.workflow import apply_plan, fresh_run, make_plan, point_of_no_return, preflight
@@ -118,15 +119,13 @@ def print_summary(reports: Sequence[ItemReport], console: Console, tenant_now: d
     for column in ("Action", "Planned", "Changed", "Already done", "Skipped", "Failed", "Why"):
         table.add_column(column, overflow="fold")
     for r in reports:
-        o = r.outcomes
         why = [r.note] if r.note else []
         why += [f"{n} x {reason}" for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1])]
-        table.add_row(r.action_id, str(r.planned), str(o.get("applied", 0) + o.get("disabled_instead", 0)),
-                      str(o.get("already_done", 0) + o.get("done_earlier", 0)), str(o.get("skipped", 0)),
-                      str(o.get("failed", 0)), "\n".join(why))
+        table.add_row(r.action_id, str(r.planned), str(r.changed),
+                      str(r.already_done), str(r.skipped), str(r.failed), "\n".join(why))
     console.print(table)
     sync = next((r for r in reports if r.action_id == "turn_off_directory_sync"), None)
-    if sync is not None and (sync.outcomes.get("applied") or sync.outcomes.get("already_done")):
+    if sync is not None and (sync.changed or sync.already_done):
         eta = (tenant_now or _utc_now()) + SYNC_OFF_TAKES
         console.print(f"directory sync turn-off is running: it completes by {iso(eta)} at the latest (72 hours, "
                       "graph-facts §3.2); synced users are deleted by a re-run after that")
@@ -179,7 +178,7 @@ def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | No
     except ClosegateError as exc:
         fail(exc)
     print_summary(reports, console, session.graph.last_date)
-    sys.exit(FAILED if any(r.outcomes.get("failed") for r in reports) else 0)
+    sys.exit(FAILED if any(r.failed for r in reports) else 0)
 
 
 def _verify(path: Path, repair: bool) -> None:

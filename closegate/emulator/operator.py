@@ -238,7 +238,9 @@ class OperatorClient(OperatorClientOperations):
                     response = self._conn.getresponse()
                     data = response.read()
                     break
-                except (ConnectionError, http.client.HTTPException):
+                # A server-closed TLS connection surfaces as ssl.SSLEOFError (an SSLError, not a
+                # ConnectionError) when the request is written to it.
+                except (ConnectionError, ssl.SSLError, http.client.HTTPException):
                     self._conn.close()
                     self._conn = None
                     if attempt == 2:

@@ -1,9 +1,8 @@
 """The `@action` mark: how a fix is declared beside the check it fixes, and how actions are collected.
 
 Like `@check`, the decorator only attaches an `ActionSpec` to the function; nothing registers on
-import. Collection walks the same explicit module list as the check catalog (`checks.BUILTIN_MODULES`)
-so every action is visible, ordered and next to its check. The mark lives under
-`closegate.permissions.ACTION_MARK`, so the permission model folds actions in for purpose "remediate".
+import. Collection walks the same explicit module list as the check catalog (`checks.BUILTIN_MODULES`),
+with the same collector (closegate.marks), so every action is visible, ordered and next to its check.
 
 An AUTOMATED action is a pure planner: given the read-only tenant facade and the `Scope` (who must
 never be touched), it returns the `Target`s it would change. It never writes; the executor performs
@@ -22,11 +21,13 @@ from types import ModuleType
 from typing import Any
 
 from closegate.facts import RoleAssignment, TenantReader
+from closegate.marks import ACTION_MARK, collect_marks, mark_of
 from closegate.models import Step
-from closegate.permissions import ACTION_MARK
+from closegate.remediation.outcomes import EffectName
 
 __all__ = [
     "ActionSpec",
+    "EffectName",
     "Kind",
     "Planner",
     "Reversibility",
@@ -122,7 +123,7 @@ class ActionSpec:
     requires: tuple[str, ...]  # checks that must PASS right before it runs
     permissions: tuple[str, ...]
     function: Planner
-    effect: str = ""  # AUTOMATED: the name in closegate.remediation.effects.EFFECTS
+    effect: EffectName | None = None  # AUTOMATED: the write the executor makes (remediation.effects)
     order: int = 50  # position inside its step (lower first); ties keep catalog order
     undo: str = ""  # how to reverse it, or why it cannot be
     portal_steps: tuple[str, ...] = ()  # MANUAL only
@@ -148,7 +149,7 @@ def action(
     reversibility: Reversibility,
     requires: tuple[str, ...] = (),
     permissions: tuple[str, ...] = (),
-    effect: str = "",
+    effect: EffectName | None = None,
     order: int = 50,
     undo: str = "",
     portal_steps: tuple[str, ...] = (),
@@ -166,7 +167,7 @@ def action(
             raise ValueError(f"{id}: permission {permission!r} must be 'graph:<name>' or 'arm:<action>'")
     if reversibility.deletes and BACKUP_CHECK not in requires:
         raise ValueError(f"{id} deletes data, so it must require the backup check {BACKUP_CHECK}")
-    if kind is Kind.AUTOMATED and not effect:
+    if kind is Kind.AUTOMATED and effect is None:
         raise ValueError(f"{id}: an AUTOMATED action names the effect the executor performs")
     if kind is Kind.MANUAL and (not portal_steps or not portal_link):
         raise ValueError(f"{id}: a MANUAL action gives the exact portal steps and the link")
@@ -183,18 +184,12 @@ def action(
 
 
 def action_of(function: Any) -> ActionSpec | None:
-    spec = getattr(function, ACTION_MARK, None)
-    return spec if isinstance(spec, ActionSpec) else None
+    return mark_of(function, ACTION_MARK, ActionSpec)
 
 
 def collect_actions(modules: Iterable[ModuleType]) -> tuple[ActionSpec, ...]:
     """Every action marked in `modules`, in Microsoft's order: step, then `order`, then catalog order."""
-    found: list[ActionSpec] = []
-    for module in modules:
-        for value in vars(module).values():
-            spec = action_of(value)
-            if spec is not None and spec.function.__module__ == module.__name__:
-                found.append(spec)
+    found = list(collect_marks(modules, ACTION_MARK, ActionSpec))
     ids = [s.id for s in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -14,6 +14,7 @@ from typing import Any
 
 from closegate.facts import GLOBAL_ADMINISTRATOR
 from closegate.remediation.actions import Target
+from closegate.remediation.outcomes import EffectName
 
 __all__ = ["EFFECTS", "Effect", "Request"]
 
@@ -35,7 +36,7 @@ Parse = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Effect:
-    name: str
+    name: EffectName
     api: str  # "v1.0" | "beta" | "arm"
     reread: Read
     current: Parse  # re-read body -> the fields a Target records (plus any state the effect needs)
@@ -78,10 +79,10 @@ def _sp(body: Mapping[str, Any]) -> dict[str, Any]:
 
 _SP_SELECT = "id,appId,displayName,accountEnabled"
 
-EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
+EFFECTS: Mapping[EffectName, Effect] = {e.name: e for e in (
     # §1.1 (S17): PATCH adminReportSettings displayConcealedNames=false; a singleton, so never gone.
     Effect(
-        name="reveal_report_names", api="v1.0", batchable=False,
+        name=EffectName.REVEAL_REPORT_NAMES, api="v1.0", batchable=False,
         reread=lambda t: Request("GET", _select("/admin/reportSettings", "displayConcealedNames")),
         current=lambda b: {"display_concealed_names": b.get("displayConcealedNames")},
         satisfied=lambda cur: cur.get("display_concealed_names") is False,
@@ -90,7 +91,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False),
     # §3.2: PATCH organization onPremisesSyncEnabled=false; repeating it while the turn-off runs is a no-op.
     Effect(
-        name="turn_off_sync", api="v1.0", batchable=False,
+        name=EffectName.TURN_OFF_SYNC, api="v1.0", batchable=False,
         reread=lambda t: Request("GET", _select(f"/organization/{t.object_id}", "id,onPremisesSyncEnabled")),
         current=lambda b: {"sync_enabled": b.get("onPremisesSyncEnabled")},
         satisfied=lambda cur: cur.get("sync_enabled") is not True,
@@ -99,13 +100,13 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False),
     # §2.2: DELETE an active assignment of Global Administrator.
     Effect(
-        name="delete_role_assignment", api="v1.0",
+        name=EffectName.DELETE_ROLE_ASSIGNMENT, api="v1.0",
         reread=lambda t: Request("GET", f"/roleManagement/directory/roleAssignments/{t.object_id}"),
         current=lambda b: {"principal_id": b.get("principalId"), "role_definition_id": b.get("roleDefinitionId")},
         write=lambda t: Request("DELETE", f"/roleManagement/directory/roleAssignments/{t.object_id}")),
     # §2.2 (S21): PIM eligibility is removed by a schedule request with action adminRemove.
     Effect(
-        name="remove_eligibility", api="v1.0",
+        name=EffectName.REMOVE_ELIGIBILITY, api="v1.0",
         reread=lambda t: Request("GET", "/roleManagement/directory/roleEligibilityScheduleInstances"
                                  f"?$filter=id eq '{t.object_id}'"),
         current=_eligibility, reread_is_list=True,
@@ -116,7 +117,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
             "justification": "closegate: closing the tenant"})),
     # §2.3: DELETE /users/{id}; synced users are refused while sync is on, so they wait for it.
     Effect(
-        name="delete_user", api="v1.0",
+        name=EffectName.DELETE_USER, api="v1.0",
         reread=lambda t: Request("GET", _select(f"/users/{t.object_id}",
                                                 "id,userPrincipalName,displayName,onPremisesSyncEnabled")),
         current=_user,
@@ -125,7 +126,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         write=lambda t: Request("DELETE", f"/users/{t.object_id}")),
     # §2.3 (S25): permanent delete from the recycle bin.
     Effect(
-        name="purge_deleted_item", api="v1.0",
+        name=EffectName.PURGE_DELETED_ITEM, api="v1.0",
         reread=lambda t: Request("GET", f"/directory/deletedItems/{t.object_id}"),
         current=lambda b: {"display_name": b.get("displayName")},
         write=lambda t: Request("DELETE", f"/directory/deletedItems/{t.object_id}"),
@@ -133,7 +134,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         missing_is_final=False),
     # §5.1: beta only.
     Effect(
-        name="disable_per_user_mfa", api="beta",
+        name=EffectName.DISABLE_PER_USER_MFA, api="beta",
         reread=lambda t: Request("GET", f"/users/{t.object_id}/authentication/requirements"),
         current=lambda b: {"per_user_mfa_state": b.get("perUserMfaState")},
         satisfied=lambda cur: cur.get("per_user_mfa_state") == "disabled",
@@ -142,7 +143,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False, missing_reason="the user no longer exists (deleted)"),
     # §5.2
     Effect(
-        name="disable_security_defaults", api="v1.0", batchable=False,
+        name=EffectName.DISABLE_SECURITY_DEFAULTS, api="v1.0", batchable=False,
         reread=lambda t: Request("GET", "/policies/identitySecurityDefaultsEnforcementPolicy"),
         current=lambda b: {"is_enabled": b.get("isEnabled")},
         satisfied=lambda cur: cur.get("is_enabled") is False,
@@ -151,7 +152,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False),
     # §5.3: 1 request/s per tenant for every app, 429 without Retry-After: paced, never batched.
     Effect(
-        name="disable_ca_policy", api="v1.0", batchable=False, requests_per_second=1.0,
+        name=EffectName.DISABLE_CA_POLICY, api="v1.0", batchable=False, requests_per_second=1.0,
         reread=lambda t: Request("GET", f"/identity/conditionalAccess/policies/{t.object_id}"),
         current=lambda b: {"display_name": b.get("displayName"), "state": b.get("state")},
         satisfied=lambda cur: cur.get("state") == "disabled",
@@ -160,13 +161,13 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False),
     # §6: deleting an application also removes its home-tenant service principal.
     Effect(
-        name="delete_application", api="v1.0",
+        name=EffectName.DELETE_APPLICATION, api="v1.0",
         reread=lambda t: Request("GET", _select(f"/applications/{t.object_id}", "id,appId,displayName")),
         current=lambda b: {"app_id": b.get("appId"), "display_name": b.get("displayName")},
         write=lambda t: Request("DELETE", f"/applications/{t.object_id}")),
     # §6 (S1, S35): some principals refuse deletion; S1 says to disable those instead.
     Effect(
-        name="delete_service_principal", api="v1.0",
+        name=EffectName.DELETE_SERVICE_PRINCIPAL, api="v1.0",
         reread=lambda t: Request("GET", _select(f"/servicePrincipals/{t.object_id}", _SP_SELECT)),
         current=_sp,
         write=lambda t: Request("DELETE", f"/servicePrincipals/{t.object_id}"),
@@ -174,7 +175,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
                                    idempotent=True),
         fallback_note="deletion was refused, so it was disabled (accountEnabled=false) as S1 advises"),
     Effect(
-        name="disable_service_principal", api="v1.0",
+        name=EffectName.DISABLE_SERVICE_PRINCIPAL, api="v1.0",
         reread=lambda t: Request("GET", _select(f"/servicePrincipals/{t.object_id}", _SP_SELECT)),
         current=_sp,
         satisfied=lambda cur: cur.get("account_enabled") is False,
@@ -183,7 +184,7 @@ EFFECTS: Mapping[str, Effect] = {e.name: e for e in (
         gone_means_done=False),
     # §4.4: cancel is a POST; a cancelled subscription is Disabled, and deleting it later is a portal step.
     Effect(
-        name="cancel_azure_subscription", api="arm", batchable=False,
+        name=EffectName.CANCEL_AZURE_SUBSCRIPTION, api="arm", batchable=False,
         reread=lambda t: Request("GET", f"/subscriptions/{t.object_id}?api-version={ARM_LIST_VERSION}"),
         current=lambda b: {"display_name": b.get("displayName"), "state": b.get("state")},
         satisfied=lambda cur: cur.get("state") in ("Disabled", "Deleted"),

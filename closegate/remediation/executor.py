@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from closegate.errors import ClosegateError, NotFound, PermissionDenied
@@ -21,11 +21,14 @@ from closegate.models import Status
 from closegate.remediation.actions import Kind, Scope, Target
 from closegate.remediation.effects import EFFECTS, Effect, Request
 from closegate.remediation.journal import Journal, operation_id
+from closegate.remediation.outcomes import ItemReport, Outcome
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, Pacer, WriteQuota
 from closegate.remediation.plan import Plan, PlanItem
 from closegate.remediation.requirements import Requirements
 
 __all__ = ["ExecutionOptions", "Executor", "ItemReport"]
+
+_WRITE = None  # _decide: no outcome yet, the object must be written
 
 Progress = Callable[[str, int, int], None]
 _GONE = object()
@@ -37,20 +40,6 @@ class ExecutionOptions:
     purge: bool = False
     window: int = 200  # objects re-read and written per round (10 batches of 20)
     quota: WriteQuota = DOCUMENTED_WRITE_QUOTA
-
-
-@dataclass
-class ItemReport:
-    action_id: str
-    planned: int
-    outcomes: dict[str, int] = field(default_factory=dict)  # applied / already_done / skipped / failed ...
-    reasons: dict[str, int] = field(default_factory=dict)  # why skipped or failed, counted
-    note: str = ""
-
-    def count(self, outcome: str, reason: str = "") -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        if reason:
-            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 class Executor:
@@ -102,7 +91,7 @@ class Executor:
         state = self.journal.state
         pending = [t for t in item.targets if not state.done(self._op(item, t))]
         if len(pending) < len(item.targets):
-            report.outcomes["done_earlier"] = len(item.targets) - len(pending)
+            report.count(Outcome.DONE_EARLIER, n=len(item.targets) - len(pending))
         size = self.options.window if effect.batchable else 1
         done = len(item.targets) - len(pending)
         self.progress(item.title, done, len(item.targets))
@@ -121,7 +110,7 @@ class Executor:
             op = self._op(item, target)
             cur = current[target.object_id]
             outcome, reason, final = self._decide(effect, target, cur, state.interrupted(op))
-            if outcome == "write":
+            if outcome is _WRITE:
                 ready.append(target)
                 continue
             decided.append(self._result(item, target, outcome, reason, final))
@@ -140,29 +129,29 @@ class Executor:
             report.count(outcome, reason)
         self.journal.append(results)
 
-    def _result(self, item: PlanItem, target: Target, outcome: str, reason: str, final: bool) -> dict[str, Any]:
+    def _result(self, item: PlanItem, target: Target, outcome: Outcome, reason: str, final: bool) -> dict[str, Any]:
         return {"type": "result", "op": self._op(item, target), "plan": self.plan.plan_hash,
-                "action": item.action_id, "object_id": target.object_id, "outcome": outcome,
+                "action": item.action_id, "object_id": target.object_id, "outcome": outcome.value,
                 "reason": reason, "final": final}
 
-    def _decide(self, effect: Effect, target: Target, cur: Any, interrupted: bool) -> tuple[str, str, bool]:
+    def _decide(self, effect: Effect, target: Target, cur: Any, interrupted: bool) -> tuple[Outcome | None, str, bool]:
         if target.object_id in self.protected or (target.principal_id and target.principal_id in self.protected):
-            return "skipped", "protected: the closing administrator or the caller is never modified", True
+            return Outcome.SKIPPED, "protected: the closing administrator or the caller is never modified", True
         if isinstance(cur, ClosegateError):
-            return "failed", f"could not re-read it: {cur.one_line()}", False
+            return Outcome.FAILED, f"could not re-read it: {cur.one_line()}", False
         if cur is _GONE:
             if interrupted and effect.gone_means_done:
-                return "already_done", "the interrupted earlier attempt had applied it", True
-            return "skipped", effect.missing_reason, effect.missing_is_final
+                return Outcome.ALREADY_DONE, "the interrupted earlier attempt had applied it", True
+            return Outcome.SKIPPED, effect.missing_reason, effect.missing_is_final
         changed = sorted(k for k, v in target.fields.items() if cur.get(k) != v)
         if changed:
-            return "skipped", f"changed since the plan ({', '.join(changed)})", True
+            return Outcome.SKIPPED, f"changed since the plan ({', '.join(changed)})", True
         blocked = effect.blocked(cur)
         if blocked:
-            return "skipped", blocked, False
+            return Outcome.SKIPPED, blocked, False
         if effect.satisfied(cur):
-            return "already_done", "the desired state already holds", True
-        return "write", "", False
+            return Outcome.ALREADY_DONE, "the desired state already holds", True
+        return _WRITE, "", False
 
     # -- the wire -------------------------------------------------------------------------------
 
@@ -208,9 +197,9 @@ class Executor:
                     out[target.object_id] = exc
         return out
 
-    def _write(self, effect: Effect, ready: list[Target]) -> dict[str, tuple[str, str, bool]]:
+    def _write(self, effect: Effect, ready: list[Target]) -> dict[str, tuple[Outcome, str, bool]]:
         self.pacer.take(len(ready))
-        out: dict[str, tuple[str, str, bool]] = {}
+        out: dict[str, tuple[Outcome, str, bool]] = {}
         refused: list[Target] = []
         if effect.batchable:
             items = []
@@ -221,13 +210,13 @@ class Executor:
             for n, target in enumerate(ready):
                 a = answers[str(n)]
                 if a.ok:
-                    out[target.object_id] = ("applied", "", True)
+                    out[target.object_id] = (Outcome.APPLIED, "", True)
                 elif a.status == 404 and items[n].method == "DELETE":
-                    out[target.object_id] = ("already_done", "it was gone when the delete arrived", True)
+                    out[target.object_id] = (Outcome.ALREADY_DONE, "it was gone when the delete arrived", True)
                 elif a.status == 403 and effect.fallback is not None:
                     refused.append(target)
                 else:
-                    out[target.object_id] = ("failed", a.error.one_line() if a.error else f"HTTP {a.status}", False)
+                    out[target.object_id] = (Outcome.FAILED, a.error.one_line() if a.error else f"HTTP {a.status}", False)
         else:
             client = self._client(effect)
             for target in ready:
@@ -236,24 +225,24 @@ class Executor:
                 req = effect.write(target)
                 try:
                     client.request(req.method, self._path(effect, req), json_body=req.body, idempotent=req.idempotent)
-                    out[target.object_id] = ("applied", "", True)
+                    out[target.object_id] = (Outcome.APPLIED, "", True)
                 except PermissionDenied as exc:
                     if effect.fallback is not None:
                         refused.append(target)
                     else:
-                        out[target.object_id] = ("failed", exc.one_line(), False)
+                        out[target.object_id] = (Outcome.FAILED, exc.one_line(), False)
                 except ClosegateError as exc:
                     if not _definite(exc):
                         raise  # the request may have reached the tenant: leave the intent open for the re-check
-                    out[target.object_id] = ("failed", exc.one_line(), False)
+                    out[target.object_id] = (Outcome.FAILED, exc.one_line(), False)
         for target in refused:
             assert effect.fallback is not None
             req = effect.fallback(target)
             try:
                 self.graph.request(req.method, f"/{effect.api}{req.path}", json_body=req.body, idempotent=True)
-                out[target.object_id] = ("disabled_instead", effect.fallback_note, True)
+                out[target.object_id] = (Outcome.DISABLED_INSTEAD, effect.fallback_note, True)
             except ClosegateError as exc:
-                out[target.object_id] = ("failed", f"deletion refused and disabling failed: {exc.one_line()}", False)
+                out[target.object_id] = (Outcome.FAILED, f"deletion refused and disabling failed: {exc.one_line()}", False)
         return out
 
 

@@ -25,11 +25,19 @@ from typing import Any
 
 from closegate.errors import IntegrityError
 from closegate.files import open_private
+from closegate.remediation.outcomes import TERMINAL, Outcome
 
 __all__ = ["GENESIS", "Journal", "JournalState", "Verification", "canonical", "operation_id", "read_state", "verify"]
 
 GENESIS = "0" * 64
-TERMINAL = frozenset({"applied", "already_done", "skipped", "disabled_instead"})  # with final=True
+
+
+def _outcome(result: Mapping[str, Any]) -> Outcome | None:
+    """A result record's outcome; an unknown word (another version's journal) closes nothing."""
+    try:
+        return Outcome(result["outcome"])
+    except (KeyError, ValueError):
+        return None
 
 
 def canonical(value: Any) -> bytes:
@@ -64,7 +72,7 @@ class JournalState:
 
     def done(self, op: str) -> bool:
         result = self.results.get(op)
-        return result is not None and result["outcome"] in TERMINAL and bool(result.get("final", True))
+        return result is not None and _outcome(result) in TERMINAL and bool(result.get("final", True))
 
     def interrupted(self, op: str) -> bool:
         """An intent was written (so the request may have reached the tenant) and no result followed."""

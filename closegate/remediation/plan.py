@@ -25,11 +25,12 @@ from closegate.errors import ClosegateError, ConfigError, IntegrityError
 from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, SERVICE_PRINCIPALS, TenantReader
 from closegate.files import write_atomic
 from closegate.models import RunRecord, Status, Step, iso, jsonable, parse_time
-from closegate.remediation.actions import ActionSpec, Kind, Reversibility, Scope, Target
+from closegate.remediation.actions import ActionSpec, EffectName, Kind, Reversibility, Scope, Target
 
 __all__ = ["PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
 
 PLAN_SCHEMA = 1
+NOT_RUN = "NOT_RUN"  # fix_status of an action whose check the bound run did not run
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,14 @@ class PlanItem:
     action_id: str
     title: str
     fixes: str
-    fix_status: str  # the fixed check's status in the bound run
+    fix_status: Status | None  # the fixed check's status in the bound run; None: it was not run
     kind: Kind
     step: Step
     reversibility: Reversibility
     point_of_no_return: bool  # the first irreversible change of the plan
     requires: tuple[str, ...]
     permissions: tuple[str, ...]
-    effect: str
+    effect: EffectName | None
     opt_in: str
     undo: str
     portal_steps: tuple[str, ...]
@@ -54,10 +55,10 @@ class PlanItem:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "action_id": self.action_id, "title": self.title, "fixes": self.fixes, "fix_status": self.fix_status,
+            "action_id": self.action_id, "title": self.title, "fixes": self.fixes, "fix_status": self.fix_status.value if self.fix_status else NOT_RUN,
             "kind": self.kind.value, "step": int(self.step), "reversibility": self.reversibility.value,
             "point_of_no_return": self.point_of_no_return, "requires": list(self.requires),
-            "permissions": list(self.permissions), "effect": self.effect, "opt_in": self.opt_in, "undo": self.undo,
+            "permissions": list(self.permissions), "effect": self.effect.value if self.effect else "", "opt_in": self.opt_in, "undo": self.undo,
             "portal_steps": list(self.portal_steps), "portal_link": self.portal_link,
             "count": len(self.targets), "targets": [jsonable(t.to_json()) for t in self.targets],
             "planning_error": self.planning_error,
@@ -65,9 +66,11 @@ class PlanItem:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> PlanItem:
-        return cls(d["action_id"], d["title"], d["fixes"], d["fix_status"], Kind(d["kind"]), Step(d["step"]),
+        fix_status = None if d["fix_status"] == NOT_RUN else Status(d["fix_status"])
+        effect = EffectName(d["effect"]) if d["effect"] else None
+        return cls(d["action_id"], d["title"], d["fixes"], fix_status, Kind(d["kind"]), Step(d["step"]),
                    Reversibility(d["reversibility"]), d["point_of_no_return"], tuple(d["requires"]),
-                   tuple(d["permissions"]), d["effect"], d["opt_in"], d["undo"], tuple(d["portal_steps"]),
+                   tuple(d["permissions"]), effect, d["opt_in"], d["undo"], tuple(d["portal_steps"]),
                    d["portal_link"], tuple(Target.from_json(t) for t in d["targets"]), d["planning_error"])
 
 
@@ -184,7 +187,7 @@ def build_plan(record: RunRecord, tenant: TenantReader, actions: Sequence[Action
     items: list[PlanItem] = []
     for spec in actions:
         result = record.result(spec.fixes)
-        status = result.status.value if result else "NOT_RUN"
+        status = result.status if result else None
         if result is not None and result.status in (Status.PASS, Status.NOT_APPLICABLE) and not spec.opt_in:
             continue  # nothing to fix; an opt-in purge still covers what this plan is about to delete
         targets: tuple[Target, ...] = ()

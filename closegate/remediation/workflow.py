@@ -21,8 +21,9 @@ from closegate.errors import ConfigError
 from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, Caller, TenantReader
 from closegate.models import RunRecord
 from closegate.remediation.actions import Kind, Scope, action_catalog
-from closegate.remediation.executor import ExecutionOptions, Executor, ItemReport
+from closegate.remediation.executor import ExecutionOptions, Executor
 from closegate.remediation.journal import Journal
+from closegate.remediation.outcomes import ItemReport
 from closegate.remediation.pacing import WriteQuota
 from closegate.remediation.plan import Plan, PlanItem, build_plan, load_plan, resolve_scope
 from closegate.remediation.requirements import live_requirements

@@ -17,7 +17,7 @@ from tests.remediation.helpers import session_for
 def main(argv: list[str]) -> int:
     config, plan, domain, window = Path(argv[0]), Path(argv[1]), argv[2], int(argv[3])
     reports = apply_plan(plan, session_for(config), confirm=domain, options=ExecutionOptions(window=window))
-    return 1 if any(r.outcomes.get("failed") for r in reports) else 0
+    return 1 if any(r.failed for r in reports) else 0
 
 
 if __name__ == "__main__":

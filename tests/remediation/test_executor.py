@@ -14,6 +14,7 @@ from closegate.cli import main
 from closegate.errors import ClosegateError
 from closegate.remediation.executor import ExecutionOptions
 from closegate.remediation.journal import verify
+from closegate.remediation.outcomes import Outcome
 from closegate.remediation.workflow import apply_plan
 
 
@@ -82,7 +83,7 @@ def test_apply_deletes_the_planned_and_skips_drift(planned) -> None:  # noqa: AN
         state.add_user(newcomer)
     reports = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions(window=5))
     users = {r.action_id: r for r in reports}["delete_users"]
-    assert users.outcomes.get("skipped") == 2
+    assert users.skipped == 2
     assert any("changed since the plan" in why for why in users.reasons)
     assert any("no longer exists" in why for why in users.reasons)
     assert state.users[changed].deleted_at is None  # changed since the plan: left alone
@@ -98,7 +99,7 @@ def test_a_rerun_applies_nothing_twice(planned) -> None:  # noqa: ANN001
     p = planned()
     apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
     again = apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
-    assert all(not r.outcomes.get("applied") for r in again)
+    assert all(not r.outcomes[Outcome.APPLIED] for r in again)
 
 
 def test_deleting_actions_wait_for_the_backup_check(planned) -> None:  # noqa: ANN001

@@ -6,6 +6,7 @@ from closegate.emulator.builder import ScenarioBuilder
 from closegate.models import Status, Step
 from closegate.registry import catalog
 from closegate.remediation.executor import ExecutionOptions
+from closegate.remediation.outcomes import Outcome
 from closegate.remediation.workflow import apply_plan
 from closegate.runner import RunSettings, run
 
@@ -18,7 +19,7 @@ def test_applying_reveal_report_names_turns_cg018_to_pass(planned) -> None:  # n
     reports = apply_plan(p.path, p.session, confirm=p.plan.primary_domain,
                          options=ExecutionOptions(step=int(Step.BACKUP)))
 
-    assert {r.action_id: r for r in reports}["reveal_report_names"].outcomes == {"applied": 1}
+    assert {r.action_id: r for r in reports}["reveal_report_names"].outcomes == {Outcome.APPLIED: 1}
     assert p.emu.state.display_concealed_names is False
     patches = [e for e in p.emu.operator.request_log() if e["method"] == "PATCH"]
     assert [e["path"] for e in patches] == ["/v1.0/admin/reportSettings"]
