@@ -18,6 +18,7 @@ BENCHMARKS: tuple[str, ...] = (
     "bench.emulator_load",
     "bench.report_render",
     "bench.graph_read",
+    "bench.graph_read_realistic",
     "bench.backup_export",
     "bench.remediate_delete",
 )

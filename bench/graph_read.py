@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def served(users: int, latency: str) -> Iterator[Path]:
-    """`closegate emulator serve` in a child process; yields its closegate.toml."""
+def served(users: int, latency: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
+    """`closegate emulator serve` in a child process (with `extra` serve options); yields its closegate.toml."""
     state = Path(tempfile.mkdtemp(prefix="closegate-bench-"))
     cmd = [sys.executable, "-c", "from closegate.cli import main; main()", "emulator", "serve",
-           "--scenario", f"generated:{users}", "--state-dir", str(state), "--faults", f"latency={latency}"]
+           "--scenario", f"generated:{users}", "--state-dir", str(state), "--faults", f"latency={latency}", *extra]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -105,8 +105,19 @@ def read_with_closegate(config: Path) -> dict[str, Any]:
         "retries": stats["totals"]["retries"], "resource_units": stats["totals"]["resource_units"],
         "user_pages": endpoints["GET /v1.0/users"]["requests"],
         "batch_calls": endpoints["POST /beta/$batch"]["requests"],
-        "limits": _limits(settings), "peak_rss_mb": peak_rss_mb(),
+        "limits": _limits(settings), "charged": _charged(settings), "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _charged(settings: Any) -> dict[str, int]:
+    """What the emulator's Graph charged, throttled requests included (operator GET /throttle)."""
+    from closegate.emulator.operator import OperatorClient
+
+    client = OperatorClient(settings.emulator["operator_url"], settings.cloud.ca_bundle)
+    try:
+        return client.throttle_stats()
+    finally:
+        client.close()
 
 
 def _limits(settings: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from typing import Any, Protocol
 
 from closegate.emulator.batch import BatchResponse
-from closegate.emulator.faults import Fault, FaultInjector
+from closegate.emulator.faults import Fault, FaultDecision, FaultInjector
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.reports import DOWNLOAD_PREFIX
 from closegate.emulator.tokens import (
@@ -188,11 +188,15 @@ class EmulatorApp:
             return Dispatch(None), verdict.app_id
         if decision.fault is Fault.RESET:
             return Dispatch(None), verdict.app_id
-        injected = self._injected(decision.fault, arm, request_id)
+        injected = self._injected(decision, arm, request_id, verdict)
         if injected is not None:
             return Dispatch(injected), verdict.app_id
         service = self.arm if arm else self.graph
-        return Dispatch(service.handle(req, verdict)), verdict.app_id
+        response = service.handle(req, verdict)
+        hold = self.faults.answer_delay(req, response, arm=arm)  # latency=realistic: by page and batch size
+        if hold and self._stopping.wait(hold):
+            return Dispatch(None), verdict.app_id
+        return Dispatch(response), verdict.app_id
 
     def _unauthorized(self, req: Request, rejection: Rejection, arm: bool, request_id: str) -> Response:
         if not arm:
@@ -221,19 +225,24 @@ class EmulatorApp:
         return json_response(401, {"error": {"code": code, "message": message}},
                              [("WWW-Authenticate", challenge), ("x-ms-failure-cause", "gateway")])
 
-    @staticmethod
-    def _injected(fault: Fault, arm: bool, request_id: str) -> Response | None:
+    def _injected(self, decision: FaultDecision, arm: bool, request_id: str, caller: Principal) -> Response | None:
+        fault = decision.fault
+        if fault is Fault.THROTTLE_BELOW_LIMIT:
+            # §12.8: a 429 below the limits, as Graph sends under load: fractional Retry-After, and the
+            # throttle headers of the identity service (CPULimitExceeded is one of its documented reasons).
+            headers = [("Retry-After", f"{decision.retry_after:.3f}")]
+            if arm:
+                return json_response(429, {"error": {"code": "TooManyRequests", "message": "The request is being "
+                                                     "throttled. Please retry after some time."}}, headers)
+            headers += [("x-ms-throttle-scope", f"Tenant_Application/ReadWrite/{caller.app_id}/{caller.tenant_id}"),
+                        ("x-ms-throttle-information", "CPULimitExceeded")]
+            return self._graph_429(request_id, headers)
         if fault is Fault.THROTTLE:
             retry = [("Retry-After", str(RETRY_AFTER_SECONDS))]
             if arm:
                 return json_response(429, {"error": {"code": "TooManyRequests", "message": "The request is being "
                                                      "throttled. Please retry after some time."}}, retry)
-            # The body of graph-facts §8.2.
-            when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-            body = {"error": {"code": "TooManyRequests", "message": "Please retry again later.",
-                              "innerError": {"code": "429", "date": when, "message": "Please retry after",
-                                             "request-id": request_id, "status": "429"}}}
-            return json_response(429, body, retry + [("request-id", request_id)])
+            return self._graph_429(request_id, retry)
         if fault is Fault.UNAVAILABLE:
             retry = [("Retry-After", str(RETRY_AFTER_SECONDS))]
             if arm:
@@ -248,6 +257,15 @@ class EmulatorApp:
             return graph_error(504, "UnknownError", "The gateway did not receive a response in time.",
                                request_id=request_id)
         return None
+
+    @staticmethod
+    def _graph_429(request_id: str, headers: list[tuple[str, str]]) -> Response:
+        """The body of graph-facts §8.2."""
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        body = {"error": {"code": "TooManyRequests", "message": "Please retry again later.",
+                          "innerError": {"code": "429", "date": when, "message": "Please retry after",
+                                         "request-id": request_id, "status": "429"}}}
+        return json_response(429, body, headers + [("request-id", request_id)])
 
     @staticmethod
     def _stamp(req: Request, response: Response, request_id: str) -> None:

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from closegate.emulator.builder_records import RecordsBuilder
+from closegate.emulator.licensing import CATALOG
 
 __all__ = ["ScenarioBuilder"]
 
@@ -42,6 +43,11 @@ class ScenarioBuilder(RecordsBuilder):
             "roles": [{"role": GA, "principal": self.admin_upn}],
             "groups": [], "applications": [], "servicePrincipals": [], "skus": [], "subscriptions": [],
             "azureSubscriptions": [], "conditionalAccess": [], "mfaProviders": [], "signupProducts": [],
+            # Today's tests were written for a P2 tenant whose closegate app holds Owner at root scope;
+            # `strict()` and `licence()` take the compat answers away (closegate.emulator.compat).
+            "azureRoles": [{"principal": "closegate", "role": "Owner", "scope": "/"}],
+            "compat": {"assumedPlans": ["AAD_PREMIUM_P2"], "registrationDetailsSelect": True,
+                       "legacyCommerce": True},
         }
 
     def upn(self, local: str) -> str:
@@ -113,22 +119,80 @@ class ScenarioBuilder(RecordsBuilder):
 
     def subscription(self, sku: str = "SPE_E3", *, status: str = "Enabled", licenses: int = 25,
                      trial: bool = False, next_lifecycle: str = "+65d", name: str | None = None,
-                     owner_tenant_id: str | None = None) -> ScenarioBuilder:
+                     owner_tenant_id: str | None = None, billing: str = "direct", kind: str | None = None,
+                     term_start: str | None = None) -> ScenarioBuilder:
+        """A Microsoft 365 subscription; catalog SKUs (closegate.emulator.licensing) get their real ids
+        and plans, other part numbers a made-up SKU with one plan."""
         if not any(k["skuPartNumber"] == sku for k in self._spec["skus"]):
-            self._spec["skus"].append({"skuPartNumber": sku, "skuId": str(uuid.uuid5(uuid.NAMESPACE_OID, sku)),
-                                       "servicePlans": [[str(uuid.uuid5(uuid.NAMESPACE_OID, sku + "plan")),
-                                                         f"{sku}_PLAN"]], "consumedUnits": 1})
-        self._spec["subscriptions"].append({"sku": sku, "status": status, "licenses": licenses,
-                                            "trial": trial, "nextLifecycle": next_lifecycle,
-                                            "name": name or f"{sku}-{len(self._spec['subscriptions'])}",
-                                            **({"ownerTenantId": owner_tenant_id} if owner_tenant_id else {})})
+            if sku in CATALOG:
+                self._spec["skus"].append({"skuPartNumber": sku, "consumedUnits": 1})
+            else:
+                self._spec["skus"].append({"skuPartNumber": sku, "skuId": str(uuid.uuid5(uuid.NAMESPACE_OID, sku)),
+                                           "servicePlans": [[str(uuid.uuid5(uuid.NAMESPACE_OID, sku + "plan")),
+                                                             f"{sku}_PLAN"]], "consumedUnits": 1})
+        entry: dict[str, Any] = {"sku": sku, "status": status, "licenses": licenses, "trial": trial,
+                                 "nextLifecycle": next_lifecycle, "billing": billing,
+                                 "name": name or f"{sku}-{len(self._spec['subscriptions'])}"}
+        if owner_tenant_id:
+            entry["ownerTenantId"] = owner_tenant_id
+        if kind:
+            entry["kind"] = kind
+        if term_start:
+            entry["termStart"] = term_start
+        self._spec["subscriptions"].append(entry)
         return self
 
-    def azure_subscription(self, name: str, *, state: str = "Enabled",
-                           quota_id: str = "PayAsYouGo_2014-09-01", canceled_at: str | None = None) -> ScenarioBuilder:
-        entry = {"displayName": name, "state": state, "quotaId": quota_id}
+    def licence(self, tier: str) -> ScenarioBuilder:
+        """Hold the SKUs of a licence tier (closegate.emulator.licensing.TIERS) instead of an assumed P2."""
+        self._spec["licence"] = tier
+        self._spec["compat"].pop("assumedPlans", None)
+        return self
+
+    def strict(self) -> ScenarioBuilder:
+        """Only Microsoft's answers: no compat switch (closegate.emulator.compat)."""
+        self._spec["compat"] = {}
+        return self
+
+    def azure_role(self, principal: str, role: str, scope: str = "/") -> ScenarioBuilder:
+        """An Azure RBAC assignment; principal "closegate", a UPN, "group:..." or "app:..."; scope "/",
+        "root" or "subscription:Name"."""
+        ref = principal if principal == "closegate" or principal.startswith(("group:", "app:")) else self.upn(principal)
+        self._spec["azureRoles"].append({"principal": ref, "role": role, "scope": scope})
+        return self
+
+    def without_azure_access(self) -> ScenarioBuilder:
+        """No Azure role for anyone: ARM lists no subscription (graph-facts §12.2)."""
+        self._spec["azureRoles"] = []
+        return self
+
+    def azure_resource(self, subscription: str, rtype: str, name: str, **fields: Any) -> ScenarioBuilder:
+        self._spec.setdefault("azureResources", []).append(
+            {"subscription": subscription, "type": rtype, "name": name, **fields})
+        return self
+
+    def billing_account(self, name: str, agreement_type: str, *, roles: dict[str, str] | None = None,
+                        invoices: list[dict[str, Any]] | None = None) -> ScenarioBuilder:
+        self._spec.setdefault("billingAccounts", []).append(
+            {"name": name, "agreementType": agreement_type, "roles": dict(roles or {}),
+             "invoices": list(invoices or [])})
+        return self
+
+    def first_party(self, population: str = "realistic", *, seed: int = 1) -> ScenarioBuilder:
+        """Microsoft's own service principals as a real tenant holds them (closegate.emulator.first_party)."""
+        self._spec["firstParty"] = {"population": population, "seed": seed}
+        return self
+
+    def azure_subscription(self, name: str, *, state: str = "Enabled", quota_id: str | None = None,
+                           offer: str = "PayAsYouGo", canceled_at: str | None = None,
+                           billing_account: str | None = None) -> ScenarioBuilder:
+        """An Azure subscription of an offer (closegate.emulator.azure_rules.OFFERS), or an explicit quotaId."""
+        entry: dict[str, Any] = {"displayName": name, "state": state, "offer": offer}
+        if quota_id:
+            entry["quotaId"] = quota_id
         if canceled_at:
             entry["canceledAt"] = canceled_at
+        if billing_account:
+            entry["billingAccount"] = billing_account
         self._spec["azureSubscriptions"].append(entry)
         return self
 

@@ -55,6 +55,8 @@ class RecordsBuilder:
         """A subscription whose SKU carries these service plans (AAD_PREMIUM, INTUNE_A, EQUIVIO_ANALYTICS)."""
         self.subscription(sku, status=status)
         entry = next(k for k in self._spec["skus"] if k["skuPartNumber"] == sku)
+        # exactly these plans, even for a catalog SKU (whose entry would otherwise take the catalog's plans)
+        entry.setdefault("servicePlans", [])
         entry["servicePlans"] += [[str(uuid.uuid5(uuid.NAMESPACE_OID, p)), p] for p in plans]
         return self
 

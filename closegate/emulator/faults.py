@@ -2,6 +2,9 @@
 
 The spec is the one in docs/internals.md: comma-separated `key=value`, e.g.
 `latency=20ms..80ms,429=0.05,503=0.02,504=0.01,reset=0.01,slow=0.01,token_lifetime=30s,seed=7`.
+`latency=realistic` holds each answer for a time that grows with its page or batch size
+(closegate.emulator.latency); `429below=RATE` answers 429 below Graph's limits, as Graph does under
+load (graph-facts §12.8), with a fractional Retry-After and throttle headers.
 `slow_seconds` (default 120 s, longer than any sane client timeout) sets how long a "slow" response
 is held. Faults apply to Graph and ARM traffic only: the identity platform and the operator surface
 stay reliable so a test's trouble is where the test put it. Decisions come from one seeded RNG, so a
@@ -16,6 +19,8 @@ import threading
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 
+from closegate.emulator.latency import REALISTIC, answer_size
+from closegate.emulator.wire import Request, Response
 from closegate.errors import ConfigError
 
 __all__ = ["Fault", "FaultDecision", "FaultInjector", "FaultSpec", "parse_duration", "parse_fault_spec"]
@@ -35,6 +40,7 @@ def parse_duration(text: str) -> float:
 class Fault(Enum):
     NONE = "none"
     THROTTLE = "429"
+    THROTTLE_BELOW_LIMIT = "429below"
     UNAVAILABLE = "503"
     GATEWAY_TIMEOUT = "504"
     RESET = "reset"
@@ -50,23 +56,30 @@ class FaultSpec:
     rate_504: float = 0.0
     rate_reset: float = 0.0
     rate_slow: float = 0.0
+    rate_429_below: float = 0.0
+    latency_model: str | None = None  # "realistic": closegate.emulator.latency
     slow_seconds: float = 120.0
     token_lifetime: float | None = None  # seconds; None = Entra's default (60-90 min)
     eventual: float = 0.0  # seconds a deleted object is still listed (applied by the directory state)
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        rates = (self.rate_429, self.rate_503, self.rate_504, self.rate_reset, self.rate_slow)
+        rates = (self.rate_429, self.rate_503, self.rate_504, self.rate_reset, self.rate_slow, self.rate_429_below)
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1:
             raise ConfigError("fault spec: rates must be between 0 and 1 and add up to at most 1",
                               "lower the 429/503/504/reset/slow rates")
         if self.latency_min > self.latency_max:
             raise ConfigError("fault spec: latency range is reversed", "write it as low..high")
+        if self.latency_model not in (None, "realistic"):
+            raise ConfigError(f"fault spec: latency={self.latency_model} is not a latency model",
+                              "use latency=realistic or a duration range")
 
     def describe(self) -> str:
         """The spec back in its text form (only the keys that differ from the defaults)."""
         default = FaultSpec()
         parts = []
+        if self.latency_model is not None:
+            parts.append(f"latency={self.latency_model}")
         if (self.latency_min, self.latency_max) != (0.0, 0.0):
             lo, hi = round(self.latency_min * 1000), round(self.latency_max * 1000)
             parts.append(f"latency={lo}ms" if lo == hi else f"latency={lo}ms..{hi}ms")
@@ -82,7 +95,8 @@ class FaultSpec:
         return ",".join(parts)
 
 
-_RATE_KEYS = {"429": "rate_429", "503": "rate_503", "504": "rate_504", "reset": "rate_reset", "slow": "rate_slow"}
+_RATE_KEYS = {"429": "rate_429", "503": "rate_503", "504": "rate_504", "reset": "rate_reset", "slow": "rate_slow",
+              "429below": "rate_429_below"}
 _DURATION_KEYS = {"slow_seconds": "slow_seconds", "token_lifetime": "token_lifetime", "eventual": "eventual"}
 
 
@@ -94,7 +108,9 @@ def parse_fault_spec(spec: str | None) -> FaultSpec:
         key, raw = key.strip().lower(), raw.strip()
         if not sep or not raw:
             raise ConfigError(f"fault spec: {item!r} is not key=value", "e.g. --faults 429=0.05,seed=1")
-        if key == "latency":
+        if key == "latency" and raw == "realistic":
+            values["latency_model"] = raw
+        elif key == "latency":
             lo, _, hi = raw.partition("..")
             values["latency_min"] = parse_duration(lo)
             values["latency_max"] = parse_duration(hi) if hi else values["latency_min"]
@@ -120,6 +136,7 @@ def parse_fault_spec(spec: str | None) -> FaultSpec:
 class FaultDecision:
     fault: Fault
     delay: float  # seconds to wait before answering (latency, or the whole hold of a slow response)
+    retry_after: float = 1.0  # for THROTTLE_BELOW_LIMIT: Graph's fractional Retry-After
 
 
 class FaultInjector:
@@ -129,15 +146,21 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._spec = spec or FaultSpec()
         self._rng = random.Random(self._spec.seed)
+        self._latency_rng = self._latency_random(self._spec)  # apart, so latency draws leave fault draws alone
 
     @property
     def spec(self) -> FaultSpec:
         return self._spec
 
+    @staticmethod
+    def _latency_random(spec: FaultSpec) -> random.Random:
+        return random.Random(None if spec.seed is None else spec.seed + 1)
+
     def set_spec(self, spec: FaultSpec) -> None:
         with self._lock:
             self._spec = spec
             self._rng = random.Random(spec.seed)
+            self._latency_rng = self._latency_random(spec)
 
     def update(self, **changes: object) -> FaultSpec:
         with self._lock:
@@ -151,8 +174,21 @@ class FaultInjector:
             draw = rng.random()
         for fault, rate in ((Fault.THROTTLE, spec.rate_429), (Fault.UNAVAILABLE, spec.rate_503),
                             (Fault.GATEWAY_TIMEOUT, spec.rate_504), (Fault.RESET, spec.rate_reset),
-                            (Fault.SLOW, spec.rate_slow)):
+                            (Fault.SLOW, spec.rate_slow), (Fault.THROTTLE_BELOW_LIMIT, spec.rate_429_below)):
             if draw < rate:
+                if fault is Fault.THROTTLE_BELOW_LIMIT:
+                    with self._lock:
+                        retry = round(self._rng.uniform(0.2, 3.0), 3)
+                    return FaultDecision(fault, delay, retry)
                 return FaultDecision(fault, delay + spec.slow_seconds if fault is Fault.SLOW else delay)
             draw -= rate
         return FaultDecision(Fault.NONE, delay)
+
+    def answer_delay(self, req: Request, response: Response, *, arm: bool) -> float:
+        """Seconds the realistic latency profile holds this answer (0 unless `latency=realistic`)."""
+        if self._spec.latency_model != "realistic":
+            return 0.0
+        items, batch_items = answer_size(req, response)
+        with self._lock:
+            return REALISTIC.draw(self._latency_rng, write=req.method != "GET", arm=arm, items=items,
+                                  batch_items=batch_items)

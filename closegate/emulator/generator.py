@@ -108,9 +108,10 @@ def generated_spec(count: int) -> dict[str, Any]:
         "users": [{"upn": f"admin@{domain}", "displayName": "Closing Admin", "methods": ["microsoftAuthenticatorPush"]}],
         "population": {"members": members, "guests": guests, "disabled": members // 50, "seed": count},
         "roles": [{"role": "Global Administrator", "principal": f"admin@{domain}"}],
-        "skus": [{"skuPartNumber": "SPE_E3", "skuId": "05e9a617-0261-4cee-bb44-138d3ef5d965",
-                  "servicePlans": [["efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE"]],
-                  "consumedUnits": members}],
-        "subscriptions": [{"sku": "SPE_E3", "status": "Enabled", "licenses": members + 10,
+        # Microsoft 365 E5 (catalog SKU): P2 through a real SKU, so PIM answers as it does for E5 tenants.
+        "skus": [{"skuPartNumber": "SPE_E5", "consumedUnits": members}],
+        "subscriptions": [{"sku": "SPE_E5", "status": "Enabled", "licenses": members + 10,
                            "nextLifecycle": "+200d"}],
+        "azureRoles": [{"principal": "closegate", "role": "Owner", "scope": "/"}],
+        "compat": {"registrationDetailsSelect": True, "legacyCommerce": True},
     }

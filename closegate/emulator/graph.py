@@ -16,20 +16,23 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from closegate.emulator import graph_apps as apps
 from closegate.emulator import graph_b2c as b2c
 from closegate.emulator import graph_directory as directory
+from closegate.emulator import graph_registrations as registrations
 from closegate.emulator import graph_roles as roles
 from closegate.emulator import graph_tenant as tenant
 from closegate.emulator import graph_users as users
+from closegate.emulator import licensing
 from closegate.emulator.batch import run_batch
 from closegate.emulator.graph_common import Ctx
 from closegate.emulator.graph_records import ROUTE_SPECS
 from closegate.emulator.odata import GraphFault, parse_query
 from closegate.emulator.reports import DOWNLOAD_PREFIX, ReportDownloads, usage_report
 from closegate.emulator.state import TenantState
-from closegate.emulator.throttle import Limits, Throttle, request_cost
+from closegate.emulator.throttle import Limits, make_throttle, request_cost
 from closegate.emulator.wire import (
     Principal,
     Request,
@@ -116,6 +119,8 @@ class Route:
     delegated_only: bool = False
     delegated_roles: frozenset[str] = frozenset()
     conditional_access: bool = False
+    # Raises the licence error Graph answers with when the tenant lacks the licence (closegate.emulator.licensing).
+    licence: Callable[[TenantState], None] | None = None
     max_page_size: int | None = None  # where the endpoint documents its own $top ceiling
 
 
@@ -151,9 +156,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", rf"roleManagement/directory/roleAssignments/{KEY}", roles.get_role_assignment, ROLES_R),
     _r("DELETE", rf"roleManagement/directory/roleAssignments/{KEY}", roles.delete_role_assignment, ROLES_W),
     _r("GET", r"roleManagement/directory/roleEligibilityScheduleInstances",
-       roles.list_eligibility_instances, ELIG_R),
+       roles.list_eligibility_instances, ELIG_R, licence=licensing.require_pim),
     _r("POST", r"roleManagement/directory/roleEligibilityScheduleRequests",
-       roles.post_eligibility_request, ELIG_W),
+       roles.post_eligibility_request, ELIG_W, licence=licensing.require_pim),
     _r("GET", r"directoryRoles", roles.list_directory_roles, ROLES_R),
     _r("GET", rf"directoryRoles/{GUID}", roles.get_directory_role, ROLES_R),
     _r("GET", rf"directoryRoles\(roleTemplateId={QUOTED}\)", roles.get_directory_role, ROLES_R),
@@ -191,8 +196,8 @@ ROUTES: tuple[Route, ...] = (
        conditional_access=True),
     _r("PATCH", rf"identity/conditionalAccess/policies/{KEY}", tenant.patch_ca_policy, CA_W,
        conditional_access=True),
-    _r("GET", r"reports/authenticationMethods/userRegistrationDetails", tenant.list_registrations, REG_R),
-    _r("GET", rf"reports/authenticationMethods/userRegistrationDetails/{KEY}", tenant.get_registration, REG_R),
+    _r("GET", r"reports/authenticationMethods/userRegistrationDetails", registrations.list_registrations, REG_R),
+    _r("GET", rf"reports/authenticationMethods/userRegistrationDetails/{KEY}", registrations.get_registration, REG_R),
     _r("GET", r"reports/(getMailboxUsageDetail|getOneDriveUsageAccountDetail|getSharePointSiteUsageDetail)"
        r"\((period|date)=([^)]*)\)", usage_report, REPORTS, delegated_roles=REPORT_ROLES),
     _r("GET", r"admin/reportSettings", tenant.get_report_settings, REPORT_SETTINGS_R),
@@ -208,6 +213,9 @@ ROUTES: tuple[Route, ...] = (
 ) + tuple(_r(method, path, handler, perms, **kw) for method, path, handler, perms, kw in ROUTE_SPECS)
 
 DENIED = "Insufficient privileges to complete the operation."
+# Identity and access reports (throttling-limits page): audit and sign-in logs, and, as the worse case,
+# the authentication-methods reports.
+REPORT_PREFIXES = ("auditlogs/", "reports/authenticationmethods/", "reports/credentialuserregistrationdetails")
 
 
 class GraphService:
@@ -217,10 +225,13 @@ class GraphService:
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.state = state
         self.limits = limits or Limits()
-        self.throttle = Throttle(self.limits, monotonic)
+        self._monotonic = monotonic
+        self.throttle = make_throttle(self.limits, monotonic)
         self.downloads = ReportDownloads(monotonic)
 
     def set_limits(self, limits: Limits) -> None:
+        if limits.model != self.limits.model:
+            self.throttle = make_throttle(limits, self._monotonic)  # a new model starts with full buckets
         self.limits = limits
         self.throttle.limits = limits
 
@@ -267,17 +278,35 @@ class GraphService:
             self.state.tick()
             if route.conditional_access and not self.throttle.admit_conditional_access(self.state.tenant_id):
                 raise GraphFault(429, "TooManyRequests", "Please retry again later.")  # §8.3: no Retry-After
-            refused = self.throttle.admit(principal.app_id, self.state.tenant_id, self.state.size_class, cost)
+            refused = self._admit(principal.app_id, resource, query, cost)
             if refused is not None:
                 raise GraphFault(429, "TooManyRequests", "Please retry again later.", refused)
+            if route.licence is not None:
+                route.licence(self.state)  # after admission: a refused request still costs (§12.8)
             ctx = Ctx(req=req, principal=principal, state=self.state, version=version, resource=resource,
                       args=args, query=query, limits=self.limits, downloads=self.downloads,
                       now=self.state.clock.now())
             response = route.handler(ctx)
         response.headers.append(("x-ms-resource-unit", str(cost.units)))
+        percentage = self.throttle.usage_percentage(principal.app_id, self.state.tenant_id)
+        if percentage is not None:
+            response.headers.append(("x-ms-throttle-limit-percentage", percentage))
         rid = new_request_id()
         response.headers += [("request-id", rid), ("client-request-id", req.header("client-request-id") or rid)]
         return response
+
+    def _admit(self, app_id: str, resource: str, query: Any, cost: Any) -> list[tuple[str, str]] | None:
+        """Identity reports have their own request limit instead of resource units; users read with
+        signInActivity pay both (throttling-limits page, §12.8)."""
+        tenant_id = self.state.tenant_id
+        low = resource.lower()
+        sign_in_activity = low == "users" and "signinactivity" in f"{query.select} {query.filter}".lower()
+        if low.startswith(REPORT_PREFIXES) and self.limits.model == "bucket":  # the window model predates it
+            return self.throttle.admit_report(app_id, tenant_id, False)
+        refused = self.throttle.admit(app_id, tenant_id, self.state.size_class, cost)
+        if refused is None and sign_in_activity:
+            refused = self.throttle.admit_report(app_id, tenant_id, True)
+        return refused
 
     def _route(self, method: str, resource: str, version: str) -> tuple[Route, tuple[str, ...]]:
         other_method = False

@@ -108,9 +108,13 @@ def get_service_principal(ctx: Ctx) -> Response:
 
 def delete_service_principal(ctx: Ctx) -> Response:
     sp = _sp(ctx)
-    if not sp.deletable:
+    waiting = [a for a in sp.delete_after
+               if any(o.app_id == a and o.deleted_at is None for o in ctx.state.service_principals.values())]
+    if not sp.deletable or waiting:
         # Graph refuses first-party deletions with the generic authorization error (observed in
         # S1's troubleshooting and the azure-docs issue #86015 discussion: errors here are expected).
+        # One that only waits for others (§12.4 "repeat multiple times") gets the same answer:
+        # undocumented, and the worse case for a client that gives up after one pass.
         raise GraphFault(403, "Authorization_RequestDenied",
                          "Insufficient privileges to complete the operation.")
     sp.deleted_at = ctx.now

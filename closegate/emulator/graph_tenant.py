@@ -1,5 +1,5 @@
 """Graph tenant-wide endpoints: organization (sync switch), domains, licences and subscriptions,
-security defaults, Conditional Access, report settings and the MFA registration report.
+security defaults, Conditional Access and report settings (the MFA registration report: graph_registrations).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from closegate.emulator.state import TenantState
 from closegate.emulator.wire import Response
 
 __all__ = [
-    "get_ca_policy", "get_organization", "get_registration", "get_report_settings",
+    "get_ca_policy", "get_organization", "get_report_settings",
     "get_security_defaults", "get_subscription", "list_ca_policies", "list_domains",
-    "list_organization", "list_registrations", "list_subscribed_skus", "list_subscriptions",
+    "list_organization", "list_subscribed_skus", "list_subscriptions",
     "patch_ca_policy", "patch_organization", "patch_report_settings", "patch_security_defaults",
 ]
 
@@ -267,53 +267,3 @@ def patch_report_settings(ctx: Ctx) -> Response:
         raise bad_request("Only displayConcealedNames (Boolean) can be updated.")
     ctx.state.display_concealed_names = body["displayConcealedNames"]
     return no_content()
-
-
-# -- §5.4 registration report: "doesn't work for disabled users"
-def _registration(state: TenantState, user: Any) -> dict[str, Any]:
-    methods = list(user.methods)
-    mfa_methods = [m for m in methods if m not in ("email", "securityQuestion")]
-    admin_roles = state.active_role_template_ids(user.id)
-    return {
-        "id": user.id, "userPrincipalName": user.user_principal_name,
-        "userDisplayName": user.display_name,
-        "userType": "guest" if user.user_type == "Guest" else "member",
-        "isAdmin": bool(admin_roles), "isMfaRegistered": bool(mfa_methods),
-        "isMfaCapable": bool(mfa_methods), "isPasswordlessCapable": "fido2" in methods,
-        "isSsprCapable": bool(methods), "isSsprEnabled": True, "isSsprRegistered": bool(methods),
-        "isSystemPreferredAuthenticationMethodEnabled": False,
-        "lastUpdatedDateTime": format_time(user.created), "methodsRegistered": methods,
-        "systemPreferredAuthenticationMethods": [],
-        "userPreferredMethodForSecondaryAuthentication": "push" if "microsoftAuthenticatorPush" in methods
-        else ("sms" if "mobilePhone" in methods else "none"),
-    }
-
-
-_REG_KEYS = ("id", "userPrincipalName", "userDisplayName", "userType", "isAdmin", "isMfaRegistered",
-             "isMfaCapable", "isPasswordlessCapable", "isSsprCapable", "isSsprEnabled", "isSsprRegistered",
-             "isSystemPreferredAuthenticationMethodEnabled", "lastUpdatedDateTime", "methodsRegistered",
-             "systemPreferredAuthenticationMethods", "userPreferredMethodForSecondaryAuthentication")
-_REG_SHAPE = EntityShape("microsoft.graph.userRegistrationDetails",
-                         {k: (lambda key: lambda r: r[key])(k) for k in _REG_KEYS})
-_REG_FILTERABLE = ("id", "userPrincipalName", "userType", "isAdmin", "isMfaRegistered", "isMfaCapable")
-
-
-def list_registrations(ctx: Ctx) -> Response:
-    state, now = ctx.state, ctx.now
-    # built per page from user records: generated:100000 must not build 100,000 dicts per call
-    filter_props = {k: (lambda key: lambda u: _registration(state, u)[key])(k) for k in _REG_FILTERABLE}
-    return collection(ctx, name="userRegistrationDetails", rows=state.user_list,
-                      keep=lambda u: u.account_enabled and state.listed(u.deleted_at, now),
-                      build=lambda u, s: _REG_SHAPE.build(_registration(state, u), s),
-                      shape=_REG_SHAPE, filter_props=filter_props, position=lambda u: u.seq,
-                      resource_label="userRegistrationDetails",
-                      context="reports/authenticationMethods/userRegistrationDetails")
-
-
-def get_registration(ctx: Ctx) -> Response:
-    user = ctx.state.user_record(ctx.args[0])
-    if user is None or user.deleted_at is not None or not user.account_enabled:
-        raise GraphFault(404, "Request_ResourceNotFound", f"Resource '{ctx.args[0]}' does not exist.")
-    return entity(ctx, "reports/authenticationMethods/userRegistrationDetails/$entity",
-                  _REG_SHAPE.build(_registration(ctx.state, user), select_of(ctx, _REG_SHAPE)))
-

@@ -15,11 +15,12 @@ from types import TracebackType
 from typing import Any
 
 from closegate.emulator.app import EmulatorApp, RequestLog
-from closegate.emulator.apps import AppRegistry, build_registry
+from closegate.emulator.apps import AppKind, AppRegistry, build_registry
 from closegate.emulator.arm import ArmService
 from closegate.emulator.certs import Pki, generate_pki
 from closegate.emulator.config_writer import EmulatorEndpoints, write_config
 from closegate.emulator.faults import FaultInjector, FaultSpec, parse_fault_spec
+from closegate.emulator.first_party import FirstPartyPopulation, populate
 from closegate.emulator.graph import GraphService
 from closegate.emulator.identity import IdentityPlatform
 from closegate.emulator.operator import OperatorClient, OperatorSurface
@@ -36,16 +37,21 @@ class Emulator:
 
     def __init__(self, scenario: Any = "demo", state_dir: Path | str | None = None, port: int = 0,
                  faults: str | FaultSpec | None = None, *, pki: Pki | None = None, limits: Any = None,
-                 host: str = "127.0.0.1", device_code_interval: int = 1) -> None:
+                 host: str = "127.0.0.1", device_code_interval: int = 1, first_party: str | None = None,
+                 throttle: str | None = None) -> None:
         self.scenario = scenario
         # Absolute, so the paths written into closegate.toml (CA bundle, keys) do not depend on the cwd.
         self._state_dir = Path(state_dir).resolve() if state_dir is not None else None
         self._port = port
         self._fault_spec = faults if isinstance(faults, FaultSpec) else parse_fault_spec(faults)
         self._pki = pki
-        self._limits = limits
+        if throttle not in (None, "realistic", "legacy"):
+            raise ValueError(f"unknown throttle model {throttle!r}: use 'realistic' or 'legacy'")
+        # throttle="realistic": Graph's token buckets (closegate.emulator.throttle_bucket), unless limits are given.
+        self._limits = limits if limits is not None or throttle != "realistic" else Limits.realistic()
         self._host = host
         self._device_code_interval = device_code_interval
+        self._first_party = first_party  # "realistic": Microsoft's own principals (closegate.emulator.first_party)
         self._owned_dir: Path | None = None
         self._server: EmulatorServer | None = None
         self._stopping = threading.Event()
@@ -78,8 +84,13 @@ class Emulator:
         pki = self._pki or generate_pki(state_dir / "pki")
         self._pki = pki
         state = load_scenario(self.scenario)
+        if self._first_party is not None:
+            populate(state, FirstPartyPopulation.from_spec(self._first_party))
         state.eventual_delay = timedelta(seconds=self._fault_spec.eventual)
         registry = build_registry(pki)
+        # The scenario's "closegate" Azure and billing roles go to the confidential client apps.
+        state.azure.bind_closegate(tuple(state.service_principal_id(a.client_id) for a in registry.all()
+                                         if a.kind is AppKind.CONFIDENTIAL))
         sp_oids = _ServicePrincipalsOnFirstSignIn(state, registry)
         issuer = TokenIssuer(pki, state.tenant_id, lifetime=lambda: self.faults.spec.token_lifetime)
         identity = IdentityPlatform(state, registry, issuer, sp_oids, device_interval=self._device_code_interval)
@@ -87,7 +98,8 @@ class Emulator:
         operator = OperatorSurface(state=state, identity=identity, faults=self.faults, log=self.log,
                                    get_limits=lambda: graph.limits,
                                    set_limits=graph.set_limits,
-                                   scenario=self.scenario_name)
+                                   scenario=self.scenario_name,
+                                   throttle_stats=lambda: graph.throttle.stats())
         app = EmulatorApp(state=state, identity=identity, issuer=issuer, graph=graph, arm=ArmService(state),
                           operator=operator, faults=self.faults, log=self.log, stopping=self._stopping)
         server = EmulatorServer(app, cert_path=pki.server_cert_path, key_path=pki.server_key_path,

@@ -1,8 +1,9 @@
 """The operator surface: what a person does in the portal or a browser, done by a test over HTTPS.
 
 Portal-only operations (cancel or delete a subscription, delete an MFA provider or a self-service
-sign-up product, delete the tenant), the user approving a device code, time passing, and the test
-harness's knobs (faults, throttle limits, the request log). Served under /_emulator/ on loopback
+sign-up product, delete the tenant, and those of operator_ops: Azure roles, elevate access, recurring
+billing, licences, invoices, the closing admin's portal sign-in), the user approving a device code,
+time passing, and the test harness's knobs (faults, throttle limits, the request log). Served under /_emulator/ on loopback
 only; closegate itself never calls it. `OperatorClient` is the Python face of it (`emu.operator`).
 """
 
@@ -23,6 +24,7 @@ from urllib.parse import quote, urlsplit
 from closegate.emulator.app import RequestLog
 from closegate.emulator.faults import FaultInjector, parse_fault_spec
 from closegate.emulator.identity import IdentityPlatform
+from closegate.emulator.operator_ops import OPERATION_ROUTES, OperatorClientOperations, TenantOperations
 from closegate.emulator.signins import DeviceCodeStatus
 from closegate.emulator.state import Refused
 from closegate.emulator.wire import Request, Response, json_response
@@ -50,6 +52,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("DELETE", "/signup-products/(?P<name>.+)", "delete_signup_product"),
         ("POST", "/legal-holds/(?P<id>[^/]+)/release", "release_legal_hold"),
         ("DELETE", "/tenant", "delete_tenant"),
+        *OPERATION_ROUTES,
     ]
 ]
 
@@ -64,9 +67,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class OperatorSurface:
+class OperatorSurface(TenantOperations):
     def __init__(self, *, state: Any, identity: IdentityPlatform, faults: FaultInjector, log: RequestLog,
-                 get_limits: Callable[[], Any], set_limits: Callable[[Any], None], scenario: str) -> None:
+                 get_limits: Callable[[], Any], set_limits: Callable[[Any], None], scenario: str,
+                 throttle_stats: Callable[[], dict[str, int]] = dict) -> None:
         self.state = state
         self.identity = identity
         self.faults = faults
@@ -74,6 +78,7 @@ class OperatorSurface:
         self._limits_getter = get_limits
         self._limits_setter = set_limits
         self.scenario = scenario
+        self.throttle_stats = throttle_stats
 
     def handle(self, req: Request) -> Response:
         allowed = []
@@ -191,7 +196,8 @@ class OperatorSurface:
         return {"id": hold.id, "isEnabled": hold.is_enabled}
 
     def _op_delete_tenant(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.state.delete_tenant(force=bool(body.get("force", False)))
+        as_user = body.get("as_user")
+        self.state.delete_tenant(force=bool(body.get("force", False)), as_user=str(as_user) if as_user else None)
         return {"tenant_id": self.state.tenant_id, "deleted": True}
 
 
@@ -207,7 +213,7 @@ class OperatorError(Exception):
         self.status = status
 
 
-class OperatorClient:
+class OperatorClient(OperatorClientOperations):
     """`emu.operator`: blocking helpers over the operator surface (stdlib http.client, one connection)."""
 
     def __init__(self, operator_url: str, ca_path: Path, timeout: float = 10.0) -> None:
@@ -311,5 +317,6 @@ class OperatorClient:
         """The legal team turns an eDiscovery legal hold off in the Purview portal."""
         self._call("POST", f"/legal-holds/{quote(hold_id, safe='')}/release", {})
 
-    def delete_tenant(self, *, force: bool = False) -> None:
-        self._call("DELETE", "/tenant", {"force": force})
+    def delete_tenant(self, *, force: bool = False, as_user: str | None = None) -> None:
+        """The portal delete; `as_user` signs that person in to the Entra admin center first."""
+        self._call("DELETE", "/tenant", {"force": force, **({"as_user": as_user} if as_user else {})})

@@ -112,6 +112,9 @@ class ServicePrincipalRecord:
     tags: tuple[str, ...] = ()
     owner_ids: tuple[str, ...] = ()  # owners of the enterprise app, apart from its application's
     deleted_at: datetime | None = None
+    alternative_names: tuple[str, ...] = ()  # managed identities: ("isExplicit=...", the resource id)
+    delete_after: tuple[str, ...] = ()  # appIds that must be deleted before this one can be (first_party)
+    blocks_deletion_while_enabled: bool = False  # refuses deletion and blocks the tenant delete until disabled
 
 
 @dataclass(slots=True, eq=False)
@@ -136,6 +139,9 @@ class SubscriptionRecord:
     auto_renew: bool = True
     owner_tenant_id: str | None = None
     deprovision_at: datetime | None = None  # set once explicitly deleted (S1: 72 h later)
+    billing: str = "direct"  # closegate.emulator.commerce: direct (MOSA) | mca | csp
+    kind: str = "paid"  # paid | trial | free | selfService
+    term_start: datetime | None = None  # purchase or last renewal (MCA's 7-day cancel window)
 
 
 @dataclass(slots=True, eq=False)
@@ -146,6 +152,8 @@ class AzureSubscription:
     quota_id: str = "PayAsYouGo_2014-09-01"
     spending_limit: str = "Off"
     canceled_at: datetime | None = None
+    billing_account: str | None = None  # the Microsoft.Billing account its invoices go to
+    final_invoice_issued: bool = False  # the last invoice after cancellation (azure_rules)
 
 
 @dataclass(slots=True, eq=False)

@@ -1,7 +1,7 @@
 """Scenarios are data: a tenant described in JSON (or by a ScenarioBuilder) becomes a TenantState.
 
 `load_scenario` accepts a built-in name ("demo", "ready", "hybrid", "partner", "hostile",
-"b2c"), "generated:N", a path to a scenario JSON file, or a `ScenarioBuilder`. Object ids are
+"b2c", "small-business", "enterprise"), "generated:N", a path to a scenario JSON file, or a `ScenarioBuilder`. Object ids are
 derived from names (uuid5 under the tenant id), so files stay readable and loads are repeatable.
 """
 
@@ -19,24 +19,25 @@ from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.clock import SimClock, parse_time
 from closegate.emulator.generator import Population, generated_spec, population_users
 from closegate.emulator.graph_roles import ROLE_NAMES
+from closegate.emulator.compat import Compat
+from closegate.emulator.first_party import FirstPartyPopulation, populate
 from closegate.emulator.records import (
     AppRecord,
-    AzureSubscription,
     CaPolicy,
     Eligibility,
     GroupRecord,
     ServicePrincipalRecord,
     SiteRecord,
-    SkuRecord,
-    SubscriptionRecord,
     UserRecord,
 )
+from closegate.emulator.scenario_azure import load_azure
+from closegate.emulator.scenario_commerce import load_commerce
 from closegate.emulator.scenario_records import Refs, load_records
 from closegate.emulator.state import Organization, StateError, TenantState, assignment_id
 
 __all__ = ["BUILT_IN", "ScenarioBuilder", "build_state", "load_scenario"]
 
-BUILT_IN = ("demo", "ready", "hybrid", "partner", "hostile", "b2c")
+BUILT_IN = ("demo", "ready", "hybrid", "partner", "hostile", "b2c", "small-business", "enterprise")
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # graph-facts §6 (community convention)
 _ROLE_BY_NAME = {name.lower(): tid for tid, name in ROLE_NAMES.items()}
 
@@ -139,6 +140,11 @@ class _Loader:
         self._commerce()
         self._policies()
         load_records(spec, s, Refs(oid=self.oid, when=lambda v: _when(v, self.now), now=self.now))
+        if "firstParty" in spec:
+            try:
+                populate(s, FirstPartyPopulation.from_spec(spec["firstParty"]))
+            except ValueError as exc:
+                raise StateError(f"scenario: {exc}") from None
         return s
 
     def _domains(self) -> None:
@@ -206,32 +212,9 @@ class _Loader:
 
     def _commerce(self) -> None:
         s, spec = self.state, self.spec
-        for k in spec.get("skus", []):
-            s.skus[k["skuId"]] = SkuRecord(k["skuId"], k["skuPartNumber"],
-                                           tuple((p[0], p[1]) for p in k.get("servicePlans", [])),
-                                           int(k.get("consumedUnits", 0)), k.get("appliesTo", "User"))
-        by_part = {k.sku_part_number: k.sku_id for k in s.skus.values()}
-        self._licenses(by_part)
-        for i, sub in enumerate(spec.get("subscriptions", [])):
-            key = sub.get("name", f"{sub['sku']}-{i}")
-            rec = SubscriptionRecord(
-                id=self.oid("subscription", key), commerce_subscription_id=self.oid("commerce", key),
-                sku_id=by_part[sub["sku"]], status=sub.get("status", "Enabled"),
-                total_licenses=int(sub.get("licenses", 25)),
-                created=_when(sub.get("createdDateTime"), self.now) or self.now - timedelta(days=300),
-                next_lifecycle=_when(sub.get("nextLifecycle", "+65d"), self.now),
-                is_trial=bool(sub.get("trial", False)),
-                auto_renew=bool(sub.get("autoRenew", sub.get("status", "Enabled") == "Enabled"
-                                        and not sub.get("trial"))),
-                owner_tenant_id=sub.get("ownerTenantId"))
-            if rec.status == "Deleted":
-                rec.deprovision_at = rec.next_lifecycle
-            s.subscriptions[rec.id] = rec
-        for a in spec.get("azureSubscriptions", []):
-            sid = a.get("subscriptionId") or self.oid("azure", a["displayName"])
-            s.azure_subscriptions[sid] = AzureSubscription(
-                sid, a["displayName"], a.get("state", "Enabled"), a.get("quotaId", "PayAsYouGo_2014-09-01"),
-                a.get("spendingLimit", "Off"), _when(a.get("canceledAt"), self.now))
+        when = lambda value: _when(value, self.now)  # noqa: E731
+        load_commerce(self, when)
+        load_azure(self, when)
         for site in spec.get("sites", []):
             owner = s.user_record(site["owner"])
             s.sites.append(SiteRecord(self.oid("site", site["url"]), site["url"],
@@ -240,38 +223,12 @@ class _Loader:
                                       int(site.get("storageBytes", 0)), int(site.get("files", 0)),
                                       site.get("template", "Team Site")))
 
-    def _licenses(self, by_part: dict[str, str]) -> None:
-        """Who holds each SKU: users naming it ("licenses": [skuPartNumber]) first, then members in
-        listing order until the SKU's consumedUnits are used (a consumed unit is one user holding
-        the licence, graph-facts §4.1). Each SKU continues where the previous one stopped, so the
-        SKUs spread over the population instead of all landing on its first users."""
-        s = self.state
-        named = {u["upn"].lower(): tuple(by_part[p] for p in u.get("licenses", ()))
-                 for u in self.spec.get("users", []) if u.get("licenses")}
-        held: dict[str, list[str]] = {}
-        for upn, skus in named.items():
-            rec = s.user_record(upn)
-            if rec is None:
-                raise StateError(f"scenario licenses unknown user {upn!r}")
-            held[rec.id] = list(skus)
-        members = [u for u in s.user_list if u.user_type == "Member"]
-        cursor = 0
-        for sku in s.skus.values():
-            if sku.applies_to != "User" or not members:
-                continue
-            holders = sum(sku.sku_id in skus for skus in held.values())
-            for _ in range(max(0, min(sku.consumed_units, len(members)) - holders)):
-                while sku.sku_id in held.get(members[cursor % len(members)].id, ()):
-                    cursor += 1
-                held.setdefault(members[cursor % len(members)].id, []).append(sku.sku_id)
-                cursor += 1
-        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # 100,000 users share a few tuples
-        for uid, skus in held.items():
-            key = tuple(skus)
-            s.users[uid].licenses = shared.setdefault(key, key)
-
     def _policies(self) -> None:
         s, spec = self.state, self.spec
+        try:
+            s.compat = Compat.from_spec(spec.get("compat"))
+        except ValueError as exc:
+            raise StateError(f"scenario: {exc}") from None
         s.security_defaults_enabled = bool(spec.get("securityDefaults", False))
         s.display_concealed_names = bool(spec.get("reportSettings", {}).get("displayConcealedNames", False))
         s.mfa_providers = list(spec.get("mfaProviders", []))

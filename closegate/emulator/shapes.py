@@ -160,6 +160,7 @@ SERVICE_PRINCIPAL = EntityShape(
         "servicePrincipalNames": lambda s: [s.app_id],
         "deletedDateTime": lambda s: format_time(s.deleted_at),
         "tags": lambda s: list(s.tags),
+        "alternativeNames": lambda s: list(s.alternative_names),
     },
 )
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from closegate.emulator import azure_rules, commerce
+from closegate.emulator.azure_state import AzureEstate
 from closegate.emulator.clock import SimClock
+from closegate.emulator.compat import Compat
 from closegate.emulator.records import (
     AppRecord,
     AzureSubscription,
@@ -104,6 +107,7 @@ class TenantState:
         self.skus: dict[str, SkuRecord] = {}
         self.subscriptions: dict[str, SubscriptionRecord] = {}
         self.azure_subscriptions: dict[str, AzureSubscription] = {}
+        self.azure = AzureEstate(tenant_id)  # RBAC, resources, billing (closegate.emulator.azure_state)
         self.ca_policies: dict[str, CaPolicy] = {}
         self.security_defaults_enabled = False
         self.display_concealed_names = False
@@ -111,6 +115,7 @@ class TenantState:
         self.signup_products: list[str] = []
         self.sites: list[SiteRecord] = []
         self.b2c = B2CData()
+        self.compat = Compat()  # closegate.emulator.compat: deliberate departures from Microsoft
         self.records = RecordsData()  # holds, retention, devices, logs, multitenant organization
         self._ticked_at: datetime | None = None
         self._size_class: tuple[str, float] | None = None
@@ -137,12 +142,16 @@ class TenantState:
             for sp in self.service_principals.values():
                 if sp.app_id == app_id and sp.deleted_at is None:
                     return sp.id
-            sp_id = str(uuid.uuid5(uuid.UUID(self.tenant_id), f"sp:{app_id}"))
+            sp_id = self.service_principal_id(app_id)
             self.service_principals[sp_id] = ServicePrincipalRecord(
                 id=sp_id, app_id=app_id, display_name=display_name,
                 app_owner_organization_id=self.tenant_id,
             )
             return sp_id
+
+    def service_principal_id(self, app_id: str) -> str:
+        """The object id an app's service principal gets here, known before it is registered."""
+        return str(uuid.uuid5(uuid.UUID(self.tenant_id), f"sp:{app_id}"))
 
     def add_role_assignment(self, principal_id: str, role_template_id: str) -> str:
         with self.lock:
@@ -253,29 +262,27 @@ class TenantState:
 
     # ----------------------------------------------------------------- operator operations
     def cancel_subscription(self, subscription_id: str) -> None:
-        """Portal-only cancel (graph-facts §4.2): M365 stops renewing; Azure goes Disabled."""
+        """Portal-only cancel (graph-facts §4.2): M365 by its billing type's rules (commerce); Azure goes Disabled."""
         with self.lock:
             self.tick()
             azure = self.azure_subscriptions.get(subscription_id)
             if azure is not None:
                 self.cancel_azure(azure)
                 return
-            self.lifecycle.cancel(self._subscription(subscription_id), self.clock.now())
+            commerce.cancel(self, self._subscription(subscription_id), self.clock.now())
 
     def delete_subscription(self, subscription_id: str) -> None:
-        """Portal-only delete: M365 deprovisions 72 h later (S1); Azure only after its window."""
+        """Portal-only delete: M365 deprovisions 72 h later (S1); Azure by its offer's rules (azure_rules)."""
         with self.lock:
             self.tick()
             azure = self.azure_subscriptions.get(subscription_id)
             if azure is not None:
-                self.lifecycle.delete_azure(self, azure, self.clock.now())
+                azure_rules.delete(self, azure, self.clock.now())
                 return
-            self.lifecycle.delete(self._subscription(subscription_id), self.clock.now())
+            commerce.delete(self, self._subscription(subscription_id), self.clock.now())
 
     def cancel_azure(self, azure: AzureSubscription) -> None:
-        if azure.state != "Disabled":
-            azure.state = "Disabled"
-            azure.canceled_at = self.clock.now()
+        azure_rules.cancel(self, azure, self.clock.now())
 
     def delete_mfa_provider(self, name: str) -> None:
         with self.lock:
@@ -306,17 +313,34 @@ class TenantState:
             if apps or sps:
                 blockers.append("Directory contains one or more applications that were added by a "
                                 "user or administrator")
+            if any(s.deleted_at is None and s.account_enabled and s.blocks_deletion_while_enabled
+                   for s in self.service_principals.values()):
+                # §12.4: some enterprise apps "might block"; disable only those that refuse deletion.
+                blockers.append("Directory contains one or more enterprise applications that cannot be "
+                                "deleted and must be disabled")
             if self.mfa_providers:
                 blockers.append("Directory has one or more Multi-Factor Authentication providers")
             if self.signup_products:
                 blockers.append("Directory has one or more self-service sign-up products")
             if self.organization.partner_tenant_type:
                 blockers.append("Directory is a 'Partner' directory")
+            blockers += azure_rules.blockers(self)
             return blockers
 
-    def delete_tenant(self, *, force: bool = False) -> None:
-        """The portal's final delete: refused while any blocker remains, unless forced (tests)."""
+    def delete_tenant(self, *, force: bool = False, as_user: str | None = None) -> None:
+        """The portal's final delete: refused while any blocker remains, unless forced (tests).
+
+        With `as_user` the person first signs in to the Entra admin center (closegate.emulator.portal:
+        a disabled portal app or no MFA method locks them out) and must be an active Global
+        Administrator (S1: "Only a Global Administrator can delete a Microsoft Entra organization").
+        """
+        from closegate.emulator.portal import sign_in
+
         with self.lock:
+            if as_user is not None:
+                person = sign_in(self, as_user, "entra")
+                if GLOBAL_ADMIN not in self.active_role_template_ids(person.user_id):
+                    raise Refused(f"{person.user_principal_name} is not an active Global Administrator")
             blockers = self.deletion_blockers()
             if blockers and not force:
                 raise Refused("; ".join(blockers))

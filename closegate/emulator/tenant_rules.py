@@ -1,7 +1,8 @@
-"""The tenant's clock-driven rules: sync turn-off, recycle bin, subscription and Azure lifecycles.
+"""The tenant's clock-driven rules: sync turn-off, recycle bin and Microsoft 365 subscription lifecycles
+(Azure's cancel -> delete rules are in azure_rules).
 
 Kept apart from the state's data so the durations are one visible, configurable table
-(graph-facts §3.2, §2.3, §4.3, §4.4) and the rules can be read top to bottom.
+(graph-facts §3.2, §2.3, §4.3) and the rules can be read top to bottom.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from closegate.emulator.records import AzureSubscription, SubscriptionRecord
+from closegate.emulator import azure_rules
+from closegate.emulator.records import SubscriptionRecord
 
 if TYPE_CHECKING:
     from closegate.emulator.state import TenantState
@@ -33,9 +35,6 @@ class LifecycleRules:
     # §4.3 (S1 trial table): Expired 30 d, Disabled 30 d, then deprovisioned.
     trial: tuple[tuple[str, timedelta], ...] = (
         ("Warning", 30 * DAY), ("Suspended", 15 * DAY), ("LockedOut", 15 * DAY))
-    azure_delete_wait: timedelta = 7 * DAY  # §4.4 (S1)
-    azure_delete_wait_short: timedelta = 3 * DAY  # free trial and pay-as-you-go
-    short_wait_quota_ids: tuple[str, ...] = ("FreeTrial_2014-09-01", "PayAsYouGo_2014-09-01")
 
 
 class Lifecycle:
@@ -56,6 +55,7 @@ class Lifecycle:
             self._advance(sub, now)
             if sub.deprovision_at is not None and now >= sub.deprovision_at:
                 del state.subscriptions[sub.id]
+        azure_rules.apply(state, now)  # §12.3: Azure's cancel -> delete by offer
 
     # -- directory synchronization (§3.2): the org flag and every synced object flip together
     def _sync(self, state: TenantState, now: datetime) -> None:
@@ -91,6 +91,7 @@ class Lifecycle:
     def _advance(self, sub: SubscriptionRecord, now: datetime) -> None:
         while sub.next_lifecycle is not None and now >= sub.next_lifecycle:
             if sub.status == "Enabled" and sub.auto_renew and not sub.is_trial:
+                sub.term_start = sub.next_lifecycle  # a renewal opens a new MCA cancel window (commerce)
                 sub.next_lifecycle += self.rules.renewal_term
                 continue
             if sub.status == "Deleted":
@@ -129,21 +130,3 @@ class Lifecycle:
         sub.auto_renew = False
         sub.deprovision_at = when + self.rules.deprovision_after_delete
         sub.next_lifecycle = sub.deprovision_at
-
-    # -- Azure (§4.4): cancel through ARM, delete through the portal once the window has passed
-    def azure_deletable_at(self, azure: AzureSubscription) -> datetime | None:
-        if azure.canceled_at is None:
-            return None
-        short = azure.quota_id in self.rules.short_wait_quota_ids
-        wait = self.rules.azure_delete_wait_short if short else self.rules.azure_delete_wait
-        return azure.canceled_at + wait
-
-    def delete_azure(self, state: TenantState, azure: AzureSubscription, now: datetime) -> None:
-        from closegate.emulator.state import Refused
-
-        when = self.azure_deletable_at(azure)
-        if when is None:
-            raise Refused("an Azure subscription must be canceled before it can be deleted")
-        if now < when:
-            raise Refused(f"this Azure subscription can be deleted from {when.isoformat()}")
-        del state.azure_subscriptions[azure.subscription_id]

@@ -49,8 +49,9 @@ def test_unrenewed_trial_walks_enabled_warning_suspended_lockedout_deleted():
     assert seen == ["Warning", "Suspended", "LockedOut", "Deleted"] and not state.subscriptions
 
 
-def test_azure_cancel_through_arm_then_delete_after_the_window():
-    state = load_scenario(ScenarioBuilder().azure_subscription("Dev", quota_id="EnterpriseAgreement_2014-09-01"))
+def test_azure_cancel_through_arm_and_an_enterprise_offer_is_only_ever_deleted_by_azure_90_days_later():
+    state = load_scenario(ScenarioBuilder().azure_subscription("Dev", offer="EnterpriseAgreement"))
+    state.azure.bind_closegate(("oid",))
     arm = ArmService(state, page_size=1)
     p = Principal(state.tenant_id, "arm", "app", "app", "oid")
     sid = next(iter(state.azure_subscriptions))
@@ -59,16 +60,17 @@ def test_azure_cancel_through_arm_then_delete_after_the_window():
     cancel = arm.handle(Request("POST", f"/subscriptions/{sid}/providers/Microsoft.Subscription/cancel",
                                 "api-version=2021-10-01"), p)
     assert cancel.status == 200 and state.azure_subscriptions[sid].state == "Disabled"
-    state.clock.advance(timedelta(days=6))
-    with pytest.raises(Refused):
+    state.clock.advance(timedelta(days=30))
+    with pytest.raises(Refused, match="cannot be deleted by the customer"):  # graph-facts §12.3
         state.delete_subscription(sid)
-    state.clock.advance(timedelta(days=1))
-    state.delete_subscription(sid)
+    state.clock.advance(timedelta(days=60))
+    state.tick()
     assert body(arm.handle(Request("GET", "/subscriptions", "api-version=2022-12-01"), p))["value"] == []
 
 
 def test_arm_list_pages_with_next_link():
     state = load_scenario(ScenarioBuilder().azure_subscription("A").azure_subscription("B"))
+    state.azure.bind_closegate(("oid",))
     arm, p = ArmService(state, page_size=1), Principal(state.tenant_id, "arm", "app", "app", "oid")
     first = body(arm.handle(Request("GET", "/subscriptions", "api-version=2022-12-01", base_url="https://h"), p))
     link = first["nextLink"]

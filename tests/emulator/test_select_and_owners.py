@@ -17,7 +17,7 @@ from tests.emulator.graph_helpers import app_principal, body, call
 from tests.paths import GRAPH_METADATA
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
-E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+E5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"  # the demo tenant's Microsoft 365 E5
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def _all(svc, p, url):  # noqa: ANN001, ANN202
 def test_assigned_licenses_follow_the_scenarios_consumed_units(demo):
     state, svc, p = demo
     users = _all(svc, p, "/v1.0/users?$select=id,assignedLicenses&$top=999")
-    holders = [u for u in users if any(lic["skuId"] == E3 for lic in u["assignedLicenses"])]
-    assert len(holders) == state.skus[E3].consumed_units == 212
+    holders = [u for u in users if any(lic["skuId"] == E5 for lic in u["assignedLicenses"])]
+    assert len(holders) == state.skus[E5].consumed_units == 212
     assert all(lic == {"disabledPlans": [], "skuId": lic["skuId"]} for u in users for lic in u["assignedLicenses"])
     guests = {u.id for u in state.user_list if u.user_type == "Guest"}
     assert all(u["assignedLicenses"] == [] for u in users if u["id"] in guests)
