@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from arm_helpers import app, arm, payload, user
-
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.arm_helpers import app, arm, payload, user
 
 V = "api-version=2024-04-01"
 ACCOUNTS = "/providers/Microsoft.Billing/billingAccounts"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from arm_helpers import CLOSEGATE_OID, app, arm, payload, user
 
 from closegate.emulator.arm_rbac import OWNER, READER, USER_ACCESS_ADMINISTRATOR, scopes_above
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.arm_helpers import CLOSEGATE_OID, app, arm, payload, user
 
 V = "api-version=2022-12-01"
 ROOT_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments"

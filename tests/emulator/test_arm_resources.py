@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from arm_helpers import app, arm, payload
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.state import Refused
+from tests.emulator.arm_helpers import app, arm, payload
+from tests.emulator.graph_helpers import app_principal, body, call
 
 RESOURCES = "api-version=2021-04-01"
 

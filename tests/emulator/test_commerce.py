@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator import commerce
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.state import Refused
+from tests.emulator.graph_helpers import app_principal, body, call
 
 PARTNER = "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.first_party import AME_TENANT, PROTECTED_APP_IDS
@@ -15,6 +14,7 @@ from closegate.emulator.operator import OperatorError
 from closegate.emulator.portal import PORTALS, sign_in
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.state import Refused
+from tests.emulator.graph_helpers import app_principal, body, call
 
 AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
 

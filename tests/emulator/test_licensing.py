@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService, Limits
@@ -19,6 +18,7 @@ from closegate.emulator.licensing import (
     pim_available,
 )
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.graph_helpers import app_principal, body, call
 
 PIM = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"
 REGISTRATIONS = "/v1.0/reports/authenticationMethods/userRegistrationDetails"

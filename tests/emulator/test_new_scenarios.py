@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from arm_helpers import app, arm, payload, user
-from graph_helpers import app_principal, body, call
-
 from closegate.emulator import licensing
 from closegate.emulator.graph import GraphService, Limits
 from closegate.emulator.scenarios import load_scenario
+from tests.emulator.arm_helpers import app, arm, payload, user
+from tests.emulator.graph_helpers import app_principal, body, call
 
 V = "api-version=2022-12-01"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from graph_helpers import app_principal, body, call
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.graph import GraphService
 from closegate.emulator.scenarios import load_scenario
 from closegate.emulator.throttle import Limits, make_throttle
+from tests.emulator.graph_helpers import app_principal, body, call
 
 REGISTRATIONS = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
 
