@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(VENV)/bin/closegate demo --out demo-output
 
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 bench: $(STAMP)
 	$(PY) -m bench
