@@ -97,7 +97,7 @@ def test_closegate_demo_runs_from_a_plain_install_outside_the_repository(wheel: 
     demo = _run([str(venv / "bin" / "closegate"), "demo", "--out", "demo-output"], cwd=elsewhere, timeout=240)
     assert demo.returncode == 0, (demo.stdout[-4000:], demo.stderr[-4000:])
     out = elsewhere / "demo-output"
-    after = out / "5-audit-after"
+    after = out / "4-audit-after"
     for artifact in ("run.json", "report.html", "report.pdf", "junit.xml"):
         assert (after / artifact).is_file(), artifact
     assert json.loads((after / "run.json").read_text(encoding="utf-8"))["verdict"] == "READY"

@@ -13,6 +13,7 @@ would act in the portal. It ends the way a real closure ends: sign-offs of the R
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -26,8 +27,11 @@ from rich.console import Console
 from rich.rule import Rule
 
 from closegate.errors import ClosegateError
+from closegate.files import write_atomic
 
-__all__ = ["register"]
+__all__ = ["MARKER", "register"]
+
+MARKER = ".closegate-demo"  # marks a folder closegate demo made, so a later demo may replace it
 
 # What an exit code means depends on the command (docs: README "Exit codes").
 _AUDIT_EXITS = {0: "READY", 1: "NOT READY", 2: "could not run", 3: "CANNOT DETERMINE"}
@@ -53,7 +57,8 @@ class _Demo:
         """Run one closegate command in this process, exactly as typed at a terminal."""
         from closegate.cli import main
 
-        self.console.print(f"[cyan]$ closegate {' '.join(args)}[/]")
+        # Quoted as a shell would need it, so a reader can paste the line into a terminal.
+        self.console.print(f"$ closegate {shlex.join(args)}", style="cyan", markup=False, highlight=False)
         try:
             main.main(list(args), prog_name="closegate", standalone_mode=False)
             code = 0
@@ -128,13 +133,25 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
                        f"GO certificate {evidence['go_certificate_id'][:16]}", highlight=False)
 
 
+def _clear(out: Path) -> None:
+    """Empty OUT for a new demo, but only if closegate made it: never delete what a user put there."""
+    if out.exists() and not out.is_dir():
+        raise ClosegateError(f"{out} exists and is not a folder", "pass --out with a new folder's name")
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ClosegateError(f"{out} is not empty and is not an earlier demo's output (no {MARKER} in it); "
+                                 "closegate deletes only what it made",
+                                 "pass --out with a new or empty folder, e.g. --out demo-output")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / MARKER, "closegate demo output: `closegate demo --out` may replace this folder\n")
+
+
 def _run_demo(out: Path, console: Console) -> None:
     from closegate.emulator import Emulator
 
     started = time.monotonic()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _clear(out)
     demo = _Demo(out, console)
     with Emulator(scenario="demo", state_dir=out / "tenant") as emu:
         config = str(emu.config_path)
@@ -188,13 +205,13 @@ def _run_demo(out: Path, console: Console) -> None:
             op.delete_subscription(azure_id)
 
         demo.step("7. Sync is off: plan again and delete the users who were synced, then empty the recycle bin")
-        second = out / "4-plan-after-sync"
+        second = out / "3-plan-after-sync"
         _plan(demo, config, second)
         demo.run(["remediate", "--config", config, "--plan", str(second / "plan.json"), "--apply",
                   "--confirm", domain, "--purge"], expect=(0, 1))
 
         demo.step("8. Attest what no API can see")
-        after = out / "5-audit-after"
+        after = out / "4-audit-after"
         for check_id, statement in (
             ("CG-013", "Entra admin center > Multifactor authentication > Providers lists none"),
             ("CG-014", "Entra admin center > Licenses > Self-service sign-up products lists none"),
@@ -217,7 +234,8 @@ def _run_demo(out: Path, console: Console) -> None:
 def register(group: click.Group) -> None:
     @group.command("demo")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
-                  show_default=True, help="Folder for every artifact of the demo (emptied first).")
+                  show_default=True, help="Folder for every artifact of the demo: a new or empty folder, or "
+                  "an earlier demo's output, which is replaced.")
     def demo(out: Path) -> None:
         """Run the whole job on the built-in demo tenant (a local emulator; nothing leaves this machine).
 

@@ -19,7 +19,7 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     result = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output[-3000:]
     before = json.loads((out / "1-audit-before" / "run.json").read_text("utf-8"))
-    after = json.loads((out / "5-audit-after" / "run.json").read_text("utf-8"))
+    after = json.loads((out / "4-audit-after" / "run.json").read_text("utf-8"))
     assert before["verdict"] == "NOT_READY" and after["verdict"] == "READY"
     failing_before = {r["check_id"] for r in before["results"] if r["status"] == "FAIL" and r["blocking"]}
     assert {"CG-003", "CG-004", "CG-005", "CG-006", "CG-008", "CG-009", "CG-011"} <= failing_before
@@ -29,13 +29,13 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     assert all(r["evidence"].get("closing_admin") for r in before["results"] if r["check_id"] in ("CG-003", "CG-004"))
     assert all(r["status"] in ("PASS", "NOT_APPLICABLE") for r in after["results"] if r["blocking"])
     for name in ("report.html", "report.pdf", "junit.xml"):
-        assert (out / "5-audit-after" / name).stat().st_size > 0
+        assert (out / "4-audit-after" / name).stat().st_size > 0
     assert "SIMULATED" in result.output
     # Every journal of the run verifies: nothing was applied outside the hash chain.
     for journal in out.glob("*/journal.jsonl"):
         assert CliRunner().invoke(main, ["journal", "verify", str(journal)]).exit_code == 0
     # The close chain: sign-offs bound to the READY run, the GO certificate, then Entra's "tenant not found".
-    closed = out / "5-audit-after"
+    closed = out / "4-audit-after"
     signoffs = signoff_file.for_run(signoff_file.load(closed), after["run_id"])
     assert signoffs and all(s.verification() is signoff_file.Verification.VERIFIED for s in signoffs)
     certificate = load_certificate(closed / "go-certificate.json")
@@ -48,3 +48,30 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     assert evidence["first_seen_gone"] and "AADSTS90002" in evidence["aadsts_answer"]["raw"]
     assert CliRunner().invoke(main, ["journal", "verify", str(closed / "closure-journal.jsonl")]).exit_code == 0
     assert "SIMULATED (portal-only in real life): Entra admin center > Identity > Overview" in " ".join(result.output.split())
+
+
+def test_demo_refuses_a_folder_it_did_not_make_and_deletes_nothing(tmp_path: Path) -> None:
+    mine = tmp_path / "work"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a user's file", encoding="utf-8")
+    result = CliRunner().invoke(main, ["demo", "--out", str(mine)])
+    assert result.exit_code == 2
+    assert "not an earlier demo's output" in result.output and "--out" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "a user's file"
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_demo_replaces_only_an_earlier_demo_output(tmp_path: Path) -> None:
+    from closegate.commands.demo import MARKER, _clear
+
+    earlier = tmp_path / "demo-output"
+    (earlier / "1-audit-before").mkdir(parents=True)
+    (earlier / "1-audit-before" / "run.json").write_text("{}", encoding="utf-8")
+    (earlier / MARKER).write_text("closegate demo output\n", encoding="utf-8")
+    _clear(earlier)
+    assert sorted(p.name for p in earlier.iterdir()) == [MARKER]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _clear(empty)
+    assert (empty / MARKER).is_file()
