@@ -180,9 +180,13 @@ def load_settings(
     graph_t = doc.get("graph", {})
 
     tenant_id = _first(given.get("tenant_id"), tenant_t.get("id"), env.get("AZURE_TENANT_ID"))
+    if not tenant_id and path is None:
+        raise ConfigError(f"no configuration found: there is no {Path.cwd() / 'closegate.toml'} and "
+                          "AZURE_TENANT_ID is not set",
+                          "write one with `closegate init --tenant TENANT --client-id APP_ID`, pass --config PATH, "
+                          "or set AZURE_TENANT_ID and AZURE_CLIENT_ID")
     if not tenant_id:
-        raise ConfigError("no tenant given",
-                          "set [tenant] id in closegate.toml, pass --tenant or set AZURE_TENANT_ID")
+        raise ConfigError(f"no tenant given in {path}", f"set [tenant] id in {path} or set AZURE_TENANT_ID")
     tenant_id = _valid_tenant(str(tenant_id))
     cloud = _cloud(str(_first(given.get("cloud"), tenant_t.get("cloud"), "global")), cloud_t, base)
     auth = _auth(given, auth_t, env, base)

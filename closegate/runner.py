@@ -63,6 +63,10 @@ def _selected(catalog: Catalog, only: Collection[str], skip: Collection[str]) ->
         raise ConfigError(
             f"unknown check id {', '.join(unknown)}", "use ids from the catalog, e.g. CG-001 (see `closegate audit --help`)"
         )
+    both = sorted(set(only) & set(skip))
+    if both:
+        raise ConfigError(f"{', '.join(both)} is both in --only and in --skip",
+                          "name each check in one of them (--only runs just those; --skip leaves those out)")
     return tuple(s for s in catalog if (not only or s.id in only) and s.id not in skip)
 
 

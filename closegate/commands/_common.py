@@ -66,8 +66,19 @@ def log_file_option(func: F) -> F:
     )(func)
 
 
+# `closegate --help` lists commands in the order an administrator uses them to close a tenant.
+WORKFLOW_ORDER: tuple[str, ...] = (
+    "init", "permissions", "doctor", "backup", "audit", "report", "verify", "diff", "attest", "plan",
+    "remediate", "journal", "signoff", "close", "demo", "emulator",
+)
+
+
 class ClosegateGroup(click.Group):
     """The root group: logs each command's start and outcome, and turns a stray ClosegateError into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for name in WORKFLOW_ORDER if name in self.commands]
+        return known + sorted(name for name in self.commands if name not in WORKFLOW_ORDER)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["closegate.argv"] = list(args)

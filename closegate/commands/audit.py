@@ -21,7 +21,7 @@ from rich.text import Text
 
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail
-from closegate.errors import ClosegateError
+from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.records import write_record
 from closegate.registry import catalog
@@ -110,6 +110,10 @@ def print_record(record: RunRecord, console: Console) -> None:
 def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
            reports: bool = True) -> None:
     err = Console(stderr=True)
+    both = sorted(_ids(only) & _ids(skip))
+    if both:
+        fail(ConfigError(f"{', '.join(both)} is both in --only and in --skip",
+                         "name each check in one of them (--only runs just those; --skip leaves those out)"))
     try:
         attestations = load_attestations(out)
         session = open_session(config)

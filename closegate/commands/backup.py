@@ -71,6 +71,10 @@ def _verify(directory: Path, pubkey: Path | None) -> None:
     except ClosegateError as exc:
         _fail(exc)
         return
+    if not directory.is_dir():
+        _fail(ConfigError(f"there is no backup folder {directory}",
+                          "give the folder `closegate backup` wrote (its [backup] dir or --out)"))
+        return
     check = verify_backup(directory, key)
     for note in check.notes:
         click.echo(f"note: {note}")
