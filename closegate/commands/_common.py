@@ -73,6 +73,16 @@ WORKFLOW_ORDER: tuple[str, ...] = (
 )
 
 
+# The options that answer each command's prompts, for a run without a terminal.
+_ANSWERS = {
+    "close": "--confirm DOMAIN (the tenant's primary domain)",
+    "remediate": "--confirm DOMAIN (the tenant's primary domain)",
+    "init": "--tenant TENANT --client-id APP_ID",
+    "signoff": "an unencrypted --sign-key, or run it at a terminal to type the key's password",
+    "report": "an unencrypted --sign-key, or run it at a terminal to type the key's password",
+}
+
+
 class ClosegateGroup(click.Group):
     """The root group: logs each command's start and outcome, and turns a stray ClosegateError into one line."""
 
@@ -95,6 +105,12 @@ class ClosegateGroup(click.Group):
         except ClosegateError as exc:
             code = exc.exit_code
             fail(exc)
+        except click.exceptions.Abort:
+            # A prompt met the end of its input (no terminal: a script, CI, a pipe) or was cancelled.
+            code = CANNOT_RUN
+            command = ctx.invoked_subcommand or ""
+            fail(ClosegateError(f"`closegate {command}` asked a question and got no answer (no terminal, or cancelled)",
+                                f"pass the answer as an option: {_ANSWERS.get(command, 'see --help')}"))
         except SystemExit as exc:
             code = exc.code
             raise
