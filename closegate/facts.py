@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 __all__ = [
     "GLOBAL_ADMINISTRATOR",
+    "B2C_ONLY",
+    "B2C_TENANT_TYPE",
     "BILLING_ADMINISTRATOR",
     "MICROSOFT_FIRST_PARTY_TENANTS",
     "Application",
@@ -334,6 +336,9 @@ class Fact(Generic[T]):
         return f"Fact({self.name})"
 
 
+B2C_ONLY = "B2C tenants only"  # the condition of a need that only an Azure AD B2C directory has
+B2C_TENANT_TYPE = "AAD B2C"  # organization.tenantType of an Azure AD B2C directory (graph-facts §6, S36)
+
 _GA_READ = ("graph:RoleManagement.Read.Directory", "graph:RoleEligibilitySchedule.Read.Directory",
             "graph:GroupMember.Read.All")
 
@@ -388,7 +393,7 @@ DELETED_SERVICE_PRINCIPALS: Fact[tuple[DeletedItem, ...]] = Fact(
 B2C_INVENTORY: Fact[B2CInventory] = Fact(
     "b2c_inventory", "user flows, identity providers, policy keys and custom policies (B2C tenants only)",
     ("graph:Organization.Read.All",),
-    conditional_permissions=tuple((p, "B2C tenants only") for p in (
+    conditional_permissions=tuple((p, B2C_ONLY) for p in (
         "graph:IdentityUserFlow.Read.All", "graph:IdentityProvider.Read.All", "graph:TrustFrameworkKeySet.Read.All",
         "graph:Policy.Read.All")),
     empty=B2CInventory((), (), (), ()))

@@ -351,7 +351,7 @@ class Tenant:
 
     @_reads(f.B2C_INVENTORY)
     def _b2c_inventory(self) -> f.B2CInventory:
-        if self.read(f.ORGANIZATION).tenant_type != "AAD B2C":
+        if self.read(f.ORGANIZATION).tenant_type != f.B2C_TENANT_TYPE:
             return f.B2CInventory((), (), (), ())
         paths = ("/beta/identity/b2cUserFlows", "/beta/identity/identityProviders",
                  "/beta/trustFramework/keySets", "/beta/trustFramework/policies")
