@@ -195,9 +195,11 @@ class CheckResult:
     error: Mapping[str, str] | None = None  # {"kind", "cause", "fix"} for ERROR only
     attestation: Mapping[str, Any] | None = None  # the attestation that turned ATTEST into PASS
     why: str = ""  # why Microsoft requires it, in words a compliance officer reads in the report
+    records: bool = False  # reported in "Records and legal", after the backup step (registry.CheckSpec)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        # "records" is written only when set, so every record written before it existed keeps its run id.
+        return {**({"records": True} if self.records else {}),
             "check_id": self.check_id,
             "title": self.title,
             "check_version": self.check_version,
@@ -237,6 +239,7 @@ class CheckResult:
             error=data["error"],
             attestation=data["attestation"],
             why=data["why"],
+            records=data.get("records", False) is True,
         )
 
 

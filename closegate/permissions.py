@@ -64,6 +64,15 @@ _HIGHER: dict[str, tuple[str, ...]] = {
     "IdentityUserFlow.Read.All": ("IdentityUserFlow.ReadWrite.All",),
     "IdentityProvider.Read.All": ("IdentityProvider.ReadWrite.All",),
     "TrustFrameworkKeySet.Read.All": ("TrustFrameworkKeySet.ReadWrite.All",),
+    # Records, holds and devices (issue 14): each page's permission table (graph-docs-contrib
+    # api-reference/v1.0/includes/permissions/device-list-permissions.md; the Intune list pages; learn:
+    # graph/api/bitlocker-list-recoverykeys, security-ediscoverycase-get, security-labelsroot-list-retentionlabel)
+    "Device.Read.All": ("Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "DeviceManagementManagedDevices.Read.All": ("DeviceManagementManagedDevices.ReadWrite.All",),
+    "DeviceManagementServiceConfig.Read.All": ("DeviceManagementServiceConfig.ReadWrite.All",),
+    "BitLockerKey.ReadBasic.All": ("BitLockerKey.Read.All",),
+    "eDiscovery.Read.All": ("eDiscovery.ReadWrite.All",),
+    "RecordsManagement.Read.All": ("RecordsManagement.ReadWrite.All",),
     # §5.1 per-user MFA read (S11): Policy.Read.All has no higher that also covers CA and security
     # defaults (§5.2, §5.3), so it stays alone.
 }

@@ -18,10 +18,10 @@ from closegate.gate import LiveTenant, decide
 from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
-from tests.fakes import NOW, BackedUpTenant
+from tests.fakes import ATTESTED_READY, BackedUpTenant, NOW
 
 FULL = catalog(plugins=False)
-SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ("CG-013", "CG-014", "CG-015"))
+SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ATTESTED_READY)
 LATER = NOW + timedelta(minutes=1)
 
 
