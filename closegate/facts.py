@@ -450,7 +450,7 @@ AUTOPILOT_DEVICES: Fact[Listing[AutopilotDevice]] = Fact(
     ("graph:DeviceManagementServiceConfig.Read.All", "graph:Organization.Read.All"), empty=Listing())
 BITLOCKER_KEYS: Fact[tuple[BitLockerKeyInfo, ...]] = Fact(
     "bitlocker_keys", "BitLocker recovery keys stored in Entra (metadata only, never the key)",
-    ("graph:BitLockerKey.ReadBasic.All",))
+    ("graph:BitlockerKey.ReadBasic.All",))
 
 USAGE_REPORTS: dict[str, Fact[tuple[UsageRow, ...]]] = {
     "mailbox": USAGE_MAILBOX, "onedrive": USAGE_ONEDRIVE, "sharepoint": USAGE_SHAREPOINT}

@@ -38,7 +38,7 @@ ALL_READ = frozenset({
     "User.Read.All", "GroupMember.Read.All",
     # records, holds and devices (CG-019 ... CG-024)
     "eDiscovery.Read.All", "RecordsManagement.Read.All", "DeviceManagementManagedDevices.Read.All",
-    "DeviceManagementServiceConfig.Read.All", "BitLockerKey.ReadBasic.All",
+    "DeviceManagementServiceConfig.Read.All", "BitlockerKey.ReadBasic.All",
 })
 # What no API can settle on `FakeTenant.ready()`: the portal-only items, the holds Graph cannot see, and
 # CG-019, since its signed-in caller may see only the eDiscovery cases it is a member of.
@@ -173,7 +173,8 @@ def covering(backup: Backup | None, tenant: object) -> Backup | None:
     if backup is None or backup.user_ids or backup.group_ids:
         return backup
     return replace(backup, user_ids=frozenset(u.id for u in tenant.read(f.USERS)),  # type: ignore[attr-defined]
-                   group_ids=frozenset(g.id for g in tenant.read(f.GROUPS)))  # type: ignore[attr-defined]
+                   group_ids=frozenset(g.id for g in tenant.read(f.GROUPS)),  # type: ignore[attr-defined]
+                   device_ids=frozenset(d.id for d in tenant.read(f.DEVICES)))  # type: ignore[attr-defined]
 
 
 def keep_only_the_callers_service_principal(emu: Any, own: str) -> None:

@@ -92,6 +92,9 @@ def test_sign_offs_are_a_separate_input_that_can_keep_it_shut() -> None:
         def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]:
             return (f"0 of 1 required sign-offs are bound to run {run_id[:12]}",)
 
+        def legal(self, run_id: str, now: datetime) -> tuple[object, ...]:
+            return ()
+
     record = record_of()
     assert shut(record, signoffs=NoSignoffs()) == (f"0 of 1 required sign-offs are bound to run {record.run_id[:12]}",)
 
