@@ -34,7 +34,7 @@ from closegate.errors import ConfigError, MalformedResponse, NotFound
 from closegate.files import open_private
 from closegate.graph import GraphClient
 
-__all__ = ["RECIPIENT", "decrypt_records", "encrypt_records", "export_secret", "parse_recipient"]
+__all__ = ["RECIPIENT", "decrypt_records", "encrypt_records", "export_secret", "new_identity", "parse_recipient"]
 
 # age's X25519 recipient: Bech32 with the "age" prefix (age-encryption.org/v1 spec), 62 characters.
 RECIPIENT = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
@@ -51,6 +51,12 @@ def parse_recipient(text: str) -> x25519.Recipient:
         return x25519.Recipient.from_str(text.strip())
     except pyrage.RecipientError as exc:
         raise ConfigError(f"backup.recipient cannot be used ({exc})", "copy the age1... key again") from exc
+
+
+def new_identity() -> tuple[str, str]:
+    """(identity, recipient): a fresh age X25519 key pair, as `age-keygen` makes one (demo and tests)."""
+    identity = x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
 
 
 def encrypt_records(records: Iterable[Mapping[str, Any]], recipient: str) -> tuple[bytes, int]:

@@ -170,7 +170,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         return SHUT
     console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {org.display_name} ({org.id})")
     for signoff in requirement.legal(record.run_id, _utc_now()):
-        failing = [r.check_id for r in record.results if r.status is Status.FAIL]
+        failing = [r.check_id for r in record.results if r.status is Status.FAIL and r.legal_signoff]
         console.print(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the legal holds "
                       "it names are destroyed with the tenant", markup=False)
 
@@ -185,7 +185,8 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         return SHUT
     legal = requirement.legal(record.run_id, now)
     accepted = [r.check_id for r in record.results
-                if r.status is Status.FAIL and (spec := catalog().get(r.check_id)) is not None and spec.legal_signoff]
+                if r.status is Status.FAIL and (spec := catalog().get(r.check_id)) is not None and spec.legal_signoff
+                and spec.blocking]
     certificate = issue(record, requirement.counted(record.run_id, now), settings.signoff_required, final,
                         issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key,
                         legal=legal if accepted else (), accepted=accepted)
