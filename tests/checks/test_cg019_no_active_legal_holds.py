@@ -59,7 +59,8 @@ def test_when_graph_refuses_for_the_licence_the_holds_the_backup_recorded_still_
 
 
 def test_refused_with_a_backup_showing_no_active_hold_is_attest_not_pass() -> None:
-    outcome = no_active_legal_holds(APP.with_(ediscovery_cases=REFUSED, recorded_cases=RecordedCases(NOW, "b/", (OLD,))))
+    recorded = RecordedCases(NOW, "b/", (OLD,))
+    outcome = no_active_legal_holds(APP.with_(ediscovery_cases=REFUSED, recorded_cases=recorded))
     assert outcome.status is Status.ATTEST and "can no longer confirm" in outcome.message
 
 
@@ -89,7 +90,7 @@ def tenant(emulator_factory: Callable[..., Emulator]) -> Callable[[ScenarioBuild
     return lambda builder: emulator_factory(scenario=builder)
 
 
-def test_against_the_emulator_an_active_hold_fails_and_passes_once_legal_releases_it(tenant) -> None:  # noqa: ANN001
+def test_against_the_emulator_an_active_hold_fails_and_passes_once_legal_releases_it(tenant) -> None:
     emu = tenant(ScenarioBuilder("Fabrikam").licensed("EQUIVIO_ANALYTICS").user("grace")
                  .legal_hold("Fabrikam v. Contoso", "Litigation hold", users=("grace",)))
     result = _audit(emu)
@@ -99,13 +100,13 @@ def test_against_the_emulator_an_active_hold_fails_and_passes_once_legal_release
     assert _audit(emu).status is Status.PASS
 
 
-def test_against_the_emulator_without_the_licence_it_is_attest(tenant) -> None:  # noqa: ANN001
+def test_against_the_emulator_without_the_licence_it_is_attest(tenant) -> None:
     emu = tenant(ScenarioBuilder("Fabrikam").legal_hold("Fabrikam v. Contoso", "Litigation hold"))
     result = _audit(emu)
     assert result.status is Status.ATTEST and "EQUIVIO_ANALYTICS" in result.evidence["graph_refused"]
 
 
-def test_against_the_emulator_a_missing_permission_is_error_naming_it(tenant) -> None:  # noqa: ANN001
+def test_against_the_emulator_a_missing_permission_is_error_naming_it(tenant) -> None:
     emu = tenant(ScenarioBuilder("Fabrikam").licensed("EQUIVIO_ANALYTICS"))
     object.__setattr__(emu.apps.read_write, "roles", emu.apps.read_write.roles - {"eDiscovery.Read.All"})
     result = _audit(emu)

@@ -17,7 +17,8 @@ def test_passes_when_no_device_is_bound_to_the_tenant() -> None:
 
 
 def test_fails_advisory_counting_devices_by_kind_and_intune_by_ownership() -> None:
-    outcome = devices_inventoried(FakeTenant.ready(devices=(JOINED, HYBRID, PHONE), managed_devices=Listing((MANAGED,))))
+    tenant = FakeTenant.ready(devices=(JOINED, HYBRID, PHONE), managed_devices=Listing((MANAGED,)))
+    outcome = devices_inventoried(tenant)
     assert outcome.status is Status.FAIL
     assert outcome.message == ("3 devices are bound to the tenant (1 Entra joined, 1 hybrid joined, 1 registered); "
                                "1 managed by Intune (1 company)")

@@ -21,7 +21,7 @@ def _tenant() -> ScenarioBuilder:
             .autopilot("SN-NEVER-JOINED"))
 
 
-def test_managed_devices_go_first_and_the_deregistration_is_accepted_then_completes(planned) -> None:  # noqa: ANN001
+def test_managed_devices_go_first_and_the_deregistration_is_accepted_then_completes(planned) -> None:
     p = planned(_tenant())
     ids = [i.action_id for i in p.plan.items]
     assert ids.index("delete_autopilot_managed_devices") < ids.index("deregister_autopilot_devices")
@@ -48,7 +48,7 @@ def test_managed_devices_go_first_and_the_deregistration_is_accepted_then_comple
     assert after.status.value == "PASS", after.message
 
 
-def test_a_rerun_sends_nothing_again_for_an_accepted_deregistration(planned) -> None:  # noqa: ANN001
+def test_a_rerun_sends_nothing_again_for_an_accepted_deregistration(planned) -> None:
     p = planned(_tenant())
     apply_plan(p.path, p.session, confirm=p.plan.primary_domain, options=ExecutionOptions())
     p.emu.operator.clear_request_log()
