@@ -43,6 +43,7 @@ def _importers(prefix: str) -> set[str]:
     ("requests", "closegate/graph/"),
     ("msal", "closegate/auth.py"),
     ("weasyprint", "reporting/pdf.py"),
+    ("pyrage", "closegate/backup/secrets.py"),
 ])
 def test_each_wire_library_has_one_home(library: str, allowed: str) -> None:
     assert {p for p in _importers(library) if not p.startswith(allowed)} == set()
