@@ -95,7 +95,7 @@ def _error(spec: CheckSpec, kind: str, cause: str, fix: str, duration_ms: int = 
         severity=spec.severity, blocking=spec.blocking, status=Status.ERROR,
         message=f"could not decide: {cause}", evidence={}, doc_url=spec.doc_url,
         fix=fix or spec.fix, duration_ms=duration_ms, error={"kind": kind, "cause": cause, "fix": fix},
-        why=spec.why,
+        why=spec.why, records=spec.records, legal_signoff=spec.legal_signoff,
     )
 
 
@@ -111,7 +111,7 @@ def _result(spec: CheckSpec, outcome: Outcome, duration_ms: int, attestation: At
         evidence=evidence, doc_url=spec.doc_url, fix=spec.fix, duration_ms=duration_ms,
         blocked_until=outcome.blocked_until, blocked_because=outcome.blocked_because,
         attestation=attestation.to_json() if attestation is not None else None,
-        why=spec.why,
+        why=spec.why, records=spec.records, legal_signoff=spec.legal_signoff,
     )
 
 

@@ -22,6 +22,9 @@ from closegate.auth import TokenProvider, token_claims
 from closegate.backup.summary import read_backup
 from closegate.errors import ClosegateError, ConfigError, MalformedResponse, NotFound
 from closegate.graph import BatchItem, BatchRunner, GraphClient, run_concurrently
+from closegate.tenant_marks import READERS as _READERS
+from closegate.tenant_marks import reads as _reads
+from closegate.tenant_records import RecordsReaders
 
 __all__ = ["USAGE_FUNCTIONS", "Tenant"]
 
@@ -34,20 +37,9 @@ USAGE_FUNCTIONS = {
     f.USAGE_SHAREPOINT: ("sharepoint", "getSharePointSiteUsageDetail(period='D7')"),
 }
 _PAGE = "999"  # maximum page size of users, groups, applications (graph-facts §1.2, §2.1)
-_READERS: dict[f.Fact[Any], str] = {}
 
 
-def _reads(fact: f.Fact[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark the method that reads `fact` (subclasses may override it under the same name)."""
-    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
-        if fact in _READERS:
-            raise ValueError(f"two readers for {fact!r}")
-        _READERS[fact] = method.__name__
-        return method
-    return mark
-
-
-class Tenant:
+class Tenant(RecordsReaders):
     """Implements closegate.facts.TenantReader; thread-safe."""
 
     def __init__(self, graph: GraphClient, arm: GraphClient | None, tokens: TokenProvider, *,
@@ -230,7 +222,8 @@ class Tenant:
     @_reads(f.SUBSCRIBED_SKUS)
     def _subscribed_skus(self) -> tuple[f.SubscribedSku, ...]:
         return tuple(parse.subscribed_sku(s) for s in self._list(
-            "/v1.0/subscribedSkus", "skuId,skuPartNumber,capabilityStatus,prepaidUnits,consumedUnits,subscriptionIds"))
+            "/v1.0/subscribedSkus", "skuId,skuPartNumber,capabilityStatus,prepaidUnits,consumedUnits,subscriptionIds,"
+            "servicePlans"))
 
     @_reads(f.COMPANY_SUBSCRIPTIONS)
     def _company_subscriptions(self) -> tuple[f.CompanySubscription, ...]:

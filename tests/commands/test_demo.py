@@ -4,6 +4,7 @@ delete, and the closure evidence."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from click.testing import CliRunner
 from closegate.cli import main
 from closegate.closure import signoffs as signoff_file
 from closegate.closure.certificate import load_certificate
+from closegate.emulator.records_devices import BitLockerKeyRecord
+from closegate.emulator.scenarios import load_scenario
+
+
+def _demo_keys() -> list[BitLockerKeyRecord]:
+    """The demo tenant's BitLocker recovery keys, as the emulator holds them (the Microsoft side)."""
+    return list(load_scenario("demo").records.bitlocker_keys)
 
 
 def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: Path) -> None:
@@ -20,14 +28,20 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     assert result.exit_code == 0, result.output[-3000:]
     before = json.loads((out / "1-audit-before" / "run.json").read_text("utf-8"))
     after = json.loads((out / "4-audit-after" / "run.json").read_text("utf-8"))
-    assert before["verdict"] == "NOT_READY" and after["verdict"] == "READY"
+    # The demo tenant's active legal hold stays: the final run fails on it alone (CG-019, kept by the
+    # backup once Graph no longer shows it), and General Counsel's legal sign-off lets the gate open.
+    assert before["verdict"] == "NOT_READY" and after["verdict"] == "NOT_READY"
     failing_before = {r["check_id"] for r in before["results"] if r["status"] == "FAIL" and r["blocking"]}
     assert {"CG-003", "CG-004", "CG-005", "CG-006", "CG-008", "CG-009", "CG-011"} <= failing_before
     # The app cannot delete a tenant; the closing admin named in the demo's closegate.toml can.
     cg001 = next(r for r in before["results"] if r["check_id"] == "CG-001")
     assert cg001["status"] == "PASS" and "the closing admin configured in closegate.toml" in cg001["message"]
     assert all(r["evidence"].get("closing_admin") for r in before["results"] if r["check_id"] in ("CG-003", "CG-004"))
-    assert all(r["status"] in ("PASS", "NOT_APPLICABLE") for r in after["results"] if r["blocking"])
+    unmet = {r["check_id"]: r for r in after["results"] if r["blocking"] and r["status"] not in ("PASS", "NOT_APPLICABLE")}
+    assert list(unmet) == ["CG-019"] and "Fabrikam litigation hold" in unmet["CG-019"]["message"]
+    assert "the backup taken" in unmet["CG-019"]["evidence"]["source"]  # Graph refused once the licence was gone
+    released = unmet["CG-019"]["evidence"]["released_holds"]
+    assert [h["hold"] for h in released] == ["HR investigation hold"]
     for name in ("report.html", "report.pdf", "junit.xml"):
         assert (out / "4-audit-after" / name).stat().st_size > 0
     assert "SIMULATED" in result.output
@@ -38,9 +52,20 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     closed = out / "4-audit-after"
     signoffs = signoff_file.for_run(signoff_file.load(closed), after["run_id"])
     assert signoffs and all(s.verification() is signoff_file.Verification.VERIFIED for s in signoffs)
+    legal = [s for s in signoffs if s.is_legal]
+    assert [(s.by, s.role) for s in legal] == [("Ada Lovelace", "General counsel")]
     certificate = load_certificate(closed / "go-certificate.json")
     assert certificate.run_id == after["run_id"] and certificate.tenant_id == after["tenant"]["id"]
-    assert [s["by"] for s in certificate.body["signoffs"]] == [s.by for s in signoffs]
+    assert [s["by"] for s in certificate.body["signoffs"]] == [s.by for s in signoffs if not s.is_legal]
+    assert [s["by"] for s in certificate.body["legal_signoffs"]] == ["Ada Lovelace"]
+    assert certificate.body["accepted_by_legal_signoff"] == ["CG-019"]
+    assert "Legal sign-off (CG-019)" in (closed / "report.html").read_text("utf-8")
+    # The BitLocker keys are in the backup, encrypted: never in clear on disk or in the output.
+    keys = [k.key for k in _demo_keys()]
+    assert keys and not any(k in result.output for k in keys)
+    for path in (p for p in out.rglob("*") if p.is_file() and "tenant" not in p.relative_to(out).parts[:1]):
+        data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        assert not any(k.encode() in data for k in keys), path
     assert certificate.body["final_step"]["own_app_deleted"] is True
     assert (closed / "go-certificate.pdf").read_bytes().startswith(b"%PDF-")
     evidence = json.loads((closed / "closure-evidence.json").read_text("utf-8"))
