@@ -12,12 +12,18 @@ the bytes (closegate, WeasyPrint, pydyf, fontTools, Pango, the subsetter and eve
 name and version) is written into the metadata as `closegaterenderer`, so a verifier on another
 machine knows a byte comparison cannot hold and compares the structure instead. The empty signature
 fields for the approvers are written into this same, single revision, on the boxes the template marks.
+
+Laying out a large report takes many seconds; `progress` hears WeasyPrint's own progress messages
+(its `weasyprint.progress` logger: parsing, styling, each page laid out, writing) for this rendering
+only, so a command can show that it is moving.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
+import re
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,6 +55,50 @@ _PT_PER_PX = 0.75  # PDF points per CSS pixel (72 / 96)
 # reproducible-builds convention it follows, fontTools.misc.timeTools.timestampNow); the variable is
 # process-wide, so renderings take turns while it is set.
 _EPOCH_LOCK = threading.Lock()
+_STEP = re.compile(r"^Step \d+ - ")
+
+
+class _ProgressHandler(logging.Handler):
+    """Forwards WeasyPrint's progress lines logged by one thread (one rendering) to a callable."""
+
+    def __init__(self, tell: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self._tell = tell
+        self._thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            text = _STEP.sub("", record.getMessage()).replace(" - ", ", ")
+            self._tell(text[:1].lower() + text[1:])
+
+
+class _Listeners:
+    """How many renderings listen to WeasyPrint's progress logger, which is process-wide, right now."""
+
+    lock = threading.Lock()
+    count = 0
+
+
+@contextmanager
+def _listening_to_progress(tell: Callable[[str], None] | None) -> Iterator[None]:
+    if tell is None:
+        yield
+        return
+    handler = _ProgressHandler(tell)
+    logger = weasyprint.PROGRESS_LOGGER
+    with _Listeners.lock:
+        if _Listeners.count == 0:
+            logger.setLevel(logging.INFO)  # WeasyPrint logs its progress at INFO; Python's default drops it
+        _Listeners.count += 1
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        with _Listeners.lock:
+            logger.removeHandler(handler)
+            _Listeners.count -= 1
+            if _Listeners.count == 0:
+                logger.setLevel(logging.NOTSET)
 
 
 class RefusingFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
@@ -90,11 +140,13 @@ def render_pdf(
     page_size: str = "a4",
     approvers: Sequence[Approver] = (),
     fetcher: RefusingFetcher | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> bytes:
     """The report as PDF bytes, one revision, an empty signature field on each approver's box.
 
     The run hash, verdict and every rendering parameter (page size, language, approvers, how many
-    sign-offs are shown) are in the metadata, so `closegate verify` can render it again."""
+    sign-offs are shown) are in the metadata, so `closegate verify` can render it again. `progress`
+    hears each step of the rendering ("creating layout, page 7")."""
     if page_size not in PAGE_SIZES:
         raise ValueError(f"page size {page_size!r} is not one of {', '.join(PAGE_SIZES)}")
     run_id = run_id or record.run_id
@@ -102,7 +154,8 @@ def render_pdf(
                  approvers=approvers)
     labels = {a.field: f"Approver {a.number}" + (f": {a.name}" if a.name else "") + (f", {a.role}" if a.role else "")
               for a in view.approvers}
-    return html_to_pdf(render_view(view, for_pdf=True), fetcher, stamp=report_stamp(record, run_id, labels))
+    with _listening_to_progress(progress):
+        return html_to_pdf(render_view(view, for_pdf=True), fetcher, stamp=report_stamp(record, run_id, labels))
 
 
 def html_to_pdf(html: str, fetcher: RefusingFetcher | None = None, *, stamp: PdfStamp | None = None) -> bytes:

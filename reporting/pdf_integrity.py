@@ -27,6 +27,7 @@ from pypdf.errors import PyPdfError
 
 from closegate.closure.signoffs import SignOff
 from closegate.models import RunRecord
+from closegate.reporting.approval import approval
 from closegate.reporting.approvers import Approver, approvers_from_json, prepared_fields
 from closegate.reporting.pdf_signatures import SignatureCheck, check_signatures, read_revisions
 from closegate.reporting.view import PAGE_SIZES
@@ -181,7 +182,9 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
     latest = latest_metadata_problem(data, base_meta)
     if latest:
         return PdfCheck(False, latest, exact, (), params)
-    prepared = {name: a.name for name, a in prepared_fields(params.approvers).items()}
+    # A run that cannot be approved prepares no approver field (reporting.approval): none may be signed.
+    fields = prepared_fields(params.approvers) if approval(record).possible else {}
+    prepared = {name: a.name for name, a in fields.items()}
     problem, signatures = check_signatures(revisions, prepared, anchors, moment=moment)
     if problem:
         return PdfCheck(False, problem, exact, signatures, params)

@@ -18,7 +18,11 @@ from urllib.parse import urlsplit
 
 from closegate.closure.signoffs import SignOff, Verification
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
+from closegate.reporting.approval import Approval, approval
 from closegate.reporting.approvers import Approver, ApproverView, approvers_json, prepared_fields
+from closegate.reporting.chart import Bar, bars
+from closegate.reporting.instructions import INSTRUCTION_KEYS, WhereToLook, where_to_look, whole
+from closegate.reporting.objects_csv import file_name
 from closegate.reporting.records_view import (
     RECORDS_ANCHOR,
     RECORDS_LABEL,
@@ -48,6 +52,7 @@ __all__ = [
 EVIDENCE_ROWS = 10  # rows of one evidence list shown in a report
 EVIDENCE_COLUMNS = 6
 CELL_CHARS = 120
+WIDE_CHARS = 24  # an evidence value longer than this spans two columns of the evidence grid
 TEXT_CHARS = 1_000
 HEADER_CHARS = 60  # tenant name in the running page header
 SUBTITLE_CHARS = 200
@@ -105,6 +110,11 @@ class Fact:
     value: str
     mono: bool = False  # hashes and ids, set in a fixed-width face so they can be compared by eye
 
+    @property
+    def wide(self) -> bool:
+        """Too long for one narrow column of the evidence grid: it takes two."""
+        return len(self.value) > WIDE_CHARS
+
 
 @dataclass(frozen=True)
 class Table:
@@ -112,6 +122,7 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     more: int  # rows left out of the report ("and N more")
+    csv: str = ""  # the file in report-objects/ holding every row (reporting.objects_csv)
 
     @property
     def more_text(self) -> str:
@@ -153,6 +164,8 @@ class CheckView:
     error_cause: str
     error_fix: str
     attestation: AttestationView | None
+    where: WhereToLook | None  # the check's "Where to look", whole (instructions are never cut)
+    evidence_open: bool  # the HTML shows the evidence unfolded (what needs action) or folded
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,9 @@ class ReportView:
     signoffs_shown: int
     language: str
     check_ids: tuple[str, ...]
+    totals: tuple[tuple[Label, int], ...]  # checks of each status, worst first, even when zero
+    chart: tuple[Bar, ...]
+    approval: Approval  # whether this run may be approved at all; without it no approver box is drawn
 
 
 def safe_link(url: str, text: str = "") -> Link:
@@ -229,24 +245,25 @@ def _label(key: str) -> str:
     return visible(clip(key.replace("_", " ").strip().capitalize() or key, 80))
 
 
-def _table(key: str, items: Sequence[Mapping[str, Any]]) -> Table:
+def _table(key: str, items: Sequence[Mapping[str, Any]], csv: str = "") -> Table:
     shown = items[:EVIDENCE_ROWS]
     columns: list[str] = []
     for row in shown:
         columns.extend(k for k in sorted(row) if k not in columns)
     columns = columns[:EVIDENCE_COLUMNS]
     rows = tuple(tuple(display(row.get(c), CELL_CHARS) for c in columns) for row in shown)
-    return Table(_label(key), tuple(_label(c) for c in columns), rows, len(items) - len(shown))
+    return Table(_label(key), tuple(_label(c) for c in columns), rows, len(items) - len(shown), csv)
 
 
-def _evidence(evidence: Mapping[str, Any], skip: frozenset[str]) -> tuple[tuple[Fact, ...], tuple[Table, ...]]:
+def _evidence(check_id: str, evidence: Mapping[str, Any],
+              skip: frozenset[str]) -> tuple[tuple[Fact, ...], tuple[Table, ...]]:
     facts: list[Fact] = []
     tables: list[Table] = []
     for key, value in sorted(evidence.items()):
         if key in skip:
             continue
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value[:EVIDENCE_ROWS]):
-            tables.append(_table(key, value))
+            tables.append(_table(key, value, file_name(check_id, key)))
         elif isinstance(value, list) and not value:
             facts.append(Fact(_label(key), "none"))
         else:
@@ -263,8 +280,8 @@ def _attestation(check_id: str, data: Mapping[str, Any]) -> AttestationView:
 
 
 def _check(result: CheckResult) -> CheckView:
-    skip = frozenset({"attestation"}) if result.attestation else frozenset()
-    facts, tables = _evidence(result.evidence, skip)
+    skip = INSTRUCTION_KEYS | ({"attestation"} if result.attestation else frozenset())
+    facts, tables = _evidence(result.check_id, result.evidence, skip)
     error = result.error or {}
     # `why` is the check's declared reason; results gain it from the runner (older records lack it).
     why = getattr(result, "why", "") or ""
@@ -273,13 +290,15 @@ def _check(result: CheckResult) -> CheckView:
         version=visible(clip(result.check_version, 40)), status=STATUS_LABELS[result.status],
         severity=result.severity.value.capitalize(), blocking=result.blocking,
         message=visible(clip(result.message, TEXT_CHARS)), why=visible(clip(why, TEXT_CHARS)),
-        facts=facts, tables=tables, fix=visible(clip(result.fix, TEXT_CHARS)),
+        facts=facts, tables=tables, fix=whole(result.fix),
         doc=safe_link(result.doc_url) if result.doc_url else Link("", ""),
         blocked_until=_when(result.blocked_until) if result.blocked_until else "",
         blocked_because=visible(clip(result.blocked_because, TEXT_CHARS)),
         error_cause=visible(clip(str(error.get("cause", "")), TEXT_CHARS)),
-        error_fix=visible(clip(str(error.get("fix", "")), TEXT_CHARS)),
+        error_fix=whole(error.get("fix")),
         attestation=_attestation(result.check_id, result.attestation) if result.attestation else None,
+        where=where_to_look(result.evidence),
+        evidence_open=result.status in (Status.FAIL, Status.ERROR, Status.ATTEST),
     )
 
 
@@ -402,6 +421,7 @@ def build(
                            f"in the catalog ({'complete run' if record.complete else 'PARTIAL run'})"),
     ]
     stats, endpoints = _stats(record.request_stats)
+    can_approve = approval(record)
     attestations = tuple(_attestation(r.check_id, r.attestation) for r in record.results if r.attestation)
     return ReportView(
         run_id=run_id, generator=generator, page_size=page_size, page_size_css=PAGE_SIZES[page_size],
@@ -421,7 +441,11 @@ def build(
         steps=_steps(record.results), legal=legal_view(record.results),
         legal_signoffs=tuple(_signoff(s) for s in signoffs if s.is_legal),
         attestations=attestations, stats=stats, endpoints=endpoints,
-        signoffs=tuple(_signoff(s) for s in signoffs if not s.is_legal), approvers=_approvers(approvers),
+        signoffs=tuple(_signoff(s) for s in signoffs if not s.is_legal),
+        approvers=_approvers(approvers) if can_approve.possible else (),
         approvers_json=approvers_json(approvers), signoffs_shown=len(signoffs), language=LANGUAGE,
         check_ids=tuple(visible(r.check_id) for r in record.results),
+        totals=tuple((STATUS_LABELS[s], sum(1 for r in record.results if r.status is s)) for s in _WORST_FIRST),
+        chart=bars(record.results, _WORST_FIRST, {s: label.code for s, label in STATUS_LABELS.items()}),
+        approval=can_approve,
     )

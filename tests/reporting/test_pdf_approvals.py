@@ -32,7 +32,7 @@ def test_each_approver_signature_is_returned_with_its_box_signer_and_time(signed
 
 
 def test_an_approval_without_closegates_signature_is_read_too(pki: Pki) -> None:
-    record = runs.cannot_determine()
+    record = runs.ready()
     signed = sign_pdf(render_pdf(record), pki.carla.identity, signing_time=SIGNED_AT, reason="ok", field="approver-1")
     (approval,) = read_approvals(signed, record, record.run_id, (pki.ca,))
     assert approval.approver == Approver() and approval.revision == 2 and approval.trusted

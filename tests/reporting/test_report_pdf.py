@@ -37,9 +37,9 @@ def test_pdf_has_verdict_every_check_and_the_run_hash_on_each_page(demo_pdfs: di
 
 
 def test_pdf_ends_with_a_signoff_page(demo_pdfs: dict[str, bytes]) -> None:
+    # The demo run is NOT READY: its sign-off page refuses approval (tests/reporting/test_report_approval.py).
     last = pages_of(demo_pdfs["a4"])[-1]
-    for words in ("Sign-off", "Approver 1", "Approver 2", "SIGNATURE", "DATE", "ROLE", "NAME"):
-        assert words in last
+    assert "Sign-off" in last and "Run hash (SHA-256):" in last
 
 
 def test_pdf_metadata_names_the_run() -> None:
