@@ -55,7 +55,11 @@ _PT_PER_PX = 0.75  # PDF points per CSS pixel (72 / 96)
 # reproducible-builds convention it follows, fontTools.misc.timeTools.timestampNow); the variable is
 # process-wide, so renderings take turns while it is set.
 _EPOCH_LOCK = threading.Lock()
-_STEP = re.compile(r"^Step \d+ - ")
+_STEP = re.compile(r"^Step (\d) - ")
+_PAGE = re.compile(r"Page (\d+)")
+# WeasyPrint's steps (weasyprint/__init__.py, css, layout, pdf), as a reader of a terminal would say them.
+_STEPS = {"1": "reading the HTML", "2": "reading the styles", "3": "applying the styles", "4": "building the boxes",
+          "6": "writing the PDF", "7": "adding the PDF metadata"}
 
 
 class _ProgressHandler(logging.Handler):
@@ -67,9 +71,15 @@ class _ProgressHandler(logging.Handler):
         self._thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self._thread:
-            text = _STEP.sub("", record.getMessage()).replace(" - ", ", ")
-            self._tell(text[:1].lower() + text[1:])
+        if record.thread != self._thread:
+            return
+        message = record.getMessage()
+        step = _STEP.match(message)
+        page = _PAGE.search(message)
+        if step and step.group(1) == "5":
+            self._tell(f"laying out page {page.group(1)}" if page else "laying out the pages again")
+        elif step and step.group(1) in _STEPS:
+            self._tell(_STEPS[step.group(1)])
 
 
 class _Listeners:

@@ -7,7 +7,8 @@ from typing import Any
 
 from closegate.models import CheckResult, ClosureDate, RunRecord, Severity, Status, Step, TenantInfo
 
-__all__ = ["HOSTILE_MARKUP", "NOW", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "result", "scripts"]
+__all__ = ["HOSTILE_MARKUP", "NOW", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "record", "result",
+           "scripts"]
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 DOC = "https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto"
@@ -48,6 +49,11 @@ def _record(results: tuple[CheckResult, ...], *, tenant: TenantInfo | None = Non
         request_stats=STATS,
         earliest_closure=closure or ClosureDate(None, "every blocking check passes", ()),
     )
+
+
+def record(results: tuple[CheckResult, ...]) -> RunRecord:
+    """A complete run of these results, of the usual tenant and caller."""
+    return _record(results)
 
 
 def _users(count: int, upn: str = "user{}@contoso.com") -> list[dict[str, Any]]:
