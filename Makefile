@@ -16,16 +16,17 @@ DEMO_STAMP := $(DEMO_VENV)/.installed-$(shell find pyproject.toml closegate chec
 # for Latin, Greek, Cyrillic, Arabic and Hebrew, Noto for the rest (fonts-noto-core: Devanagari, Thai
 # and the others; fonts-noto-cjk: Chinese, Japanese, Korean; fonts-noto-color-emoji). The tests check
 # the PDF signatures independently with poppler's pdfsig (poppler-utils, also pdftoppm and pdffonts)
-# against an NSS database they make with certutil (libnss3-tools).
+# against an NSS database they make with certutil (libnss3-tools). The HTML report is tested in headless
+# Chromium (Debian's chromium, driven over its DevTools protocol by tests/reporting/browser.py).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core \
-	fonts-noto-cjk fonts-noto-color-emoji poppler-utils libnss3-tools
+	fonts-noto-cjk fonts-noto-color-emoji poppler-utils libnss3-tools chromium
 
 system-deps:
 	@if ! ldconfig -p | grep -q libpangoft2-1.0.so.0 || ! ldconfig -p | grep -q libharfbuzz-subset.so.0 \
 		|| ! fc-list | grep -q "Noto Sans CJK TC" || ! fc-list | grep -q "Noto Sans Devanagari" \
 		|| ! fc-list | grep -q "Noto Color Emoji" || ! fc-list | grep -q "DejaVu Sans" \
-		|| ! command -v pdfsig >/dev/null || ! command -v certutil >/dev/null; then \
-		echo "installing PDF rendering and checking tools and fonts (apt-get)"; \
+		|| ! command -v pdfsig >/dev/null || ! command -v certutil >/dev/null || ! command -v chromium >/dev/null; then \
+		echo "installing PDF rendering and checking tools, fonts and chromium (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 

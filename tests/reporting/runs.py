@@ -7,7 +7,7 @@ from typing import Any
 
 from closegate.models import CheckResult, ClosureDate, RunRecord, Severity, Status, Step, TenantInfo
 
-__all__ = ["HOSTILE_MARKUP", "NOW", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "record", "result",
+__all__ = ["HOSTILE_MARKUP", "NOW", "PWNED", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "record", "result",
            "scripts"]
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -102,7 +102,12 @@ def cannot_determine() -> RunRecord:
     ), caller={})
 
 
+# The first three set a marker on the page if they ever run (tests/reporting/test_report_browser.py looks for it).
+PWNED = "data-pwned"
 HOSTILE_MARKUP = (
+    "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">",
+    "<svg onload=\"document.documentElement.setAttribute('data-pwned','svg')\"></svg>",
+    "<script>document.documentElement.setAttribute('data-pwned','script')</script>",
     "<script>alert(1)</script>",
     "</td></tr></table><h1>READY</h1>",
     "<img src=http://127.0.0.1:{port}/x>",
