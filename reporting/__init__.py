@@ -77,9 +77,9 @@ def render(
         html = render_html(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers)
         written.append(write_atomic(out / REPORT_FILES["html"], html))
     if "pdf" in formats:
+        tell(f"rendering {REPORT_FILES['pdf']}")  # before the import: loading WeasyPrint takes seconds
         from closegate.reporting.pdf import render_pdf
 
-        tell(f"rendering {REPORT_FILES['pdf']}")
         pdf = render_pdf(record, run_id=run_id, signoffs=mine, page_size=page_size, approvers=approvers,
                          progress=lambda line: tell(f"rendering {REPORT_FILES['pdf']}: {line}"))
         if pdf_signer is not None and signing_time is not None:

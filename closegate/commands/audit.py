@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from rich.text import Text
 
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail
+from closegate.commands._rendering import rendering
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.records import write_record
@@ -43,13 +44,15 @@ def _ids(text: str | None) -> frozenset[str]:
     return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())
 
 
-def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True) -> Path:
-    """Write DIR/run.json (closegate.records), then the HTML, PDF and JUnit reports beside it."""
+def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True,
+              progress: Callable[[str], None] | None = None) -> Path:
+    """Write DIR/run.json (closegate.records), then the HTML, PDF and JUnit reports and the object
+    lists (report-objects/*.csv) beside it; `progress` hears what is rendering (reporting.render)."""
     path = write_record(record, out_dir)
     if reports:
         from closegate.reporting import write_reports
 
-        write_reports(record, out_dir)
+        write_reports(record, out_dir, progress=progress)
     return path
 
 
@@ -124,7 +127,8 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
             record = run(session.reader(), catalog(), RunSettings(
                 only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=session.settings.tenant_id,
                 cloud=session.settings.cloud.name, request_stats=session.stats.snapshot, progress=progress))
-        path = write_run(record, out, reports=reports)
+        with rendering(err, enabled=reports and not as_json) as progress_line:
+            path = write_run(record, out, reports=reports, progress=progress_line)
     except ClosegateError as exc:
         fail(exc)
     if as_json:
@@ -134,7 +138,8 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
         print_record(record, console)
         console.print(Text(f"run record: {path}"))
         if reports:
-            console.print(Text(f"reports: {out / 'report.html'}, {out / 'report.pdf'}, {out / 'junit.xml'}"))
+            console.print(Text(f"reports: {out / 'report.html'}, {out / 'report.pdf'}, {out / 'junit.xml'}; "
+                               f"every object list: {out / 'report-objects'}"))
     sys.exit(EXIT_CODES[record.verdict])
 
 
@@ -148,7 +153,7 @@ def register(group: click.Group) -> None:
     @click.option("--skip", default=None, help="Comma-separated check ids to leave out (a partial run).")
     @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON instead of the table.")
     @click.option("--reports/--no-reports", default=True, show_default=True,
-                  help="Also write report.html, report.pdf and junit.xml beside run.json.")
+                  help="Also write report.html, report.pdf, junit.xml and report-objects/*.csv beside run.json.")
     def audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
               reports: bool) -> None:
         """Check every prerequisite of closing the tenant and write DIR/run.json.

@@ -8,12 +8,17 @@ the file and what is wrong), 2 the input cannot be used at all (missing file, no
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from closegate.commands._common import read_signing_key
+from closegate.commands._rendering import rendering
 from closegate.errors import ClosegateError, IntegrityError
+from closegate.reporting.objects_csv import FOLDER as OBJECTS_FOLDER
+from closegate.reporting.objects_csv import INDEX as OBJECTS_INDEX
 
 __all__ = ["register"]
 
@@ -30,8 +35,9 @@ def _formats(value: str) -> tuple[str, ...]:
 @click.argument("run", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the reports (default: the folder of RUN).")
-@click.option("--format", "formats", default="html,pdf,junit", show_default=True,
-              help="Comma-separated: html, pdf, junit (the JSON report is RUN itself).")
+@click.option("--format", "formats", default="html,pdf,junit,csv", show_default=True,
+              help="Comma-separated: html, pdf, junit, csv (every object list, report-objects/*.csv; "
+                   "the JSON report is RUN itself).")
 @click.option("--page-size", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size of the PDF (and of printing the HTML).")
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -51,8 +57,9 @@ def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: 
     try:
         record = read_record(run)
         key = read_signing_key(sign_key)
-        written = render(record, out or run.parent, _formats(formats), page_size=page_size,
-                         signoffs=signoff_file.load(run.parent))
+        with rendering(Console(stderr=True)) as progress:
+            written = render(record, out or run.parent, _formats(formats), page_size=page_size,
+                             signoffs=signoff_file.load(run.parent), progress=progress)
         if key is not None:
             written.append(write_signature(record, key, out or run.parent))
     except ClosegateError as exc:
@@ -60,8 +67,13 @@ def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: 
     except OSError as exc:
         raise _CannotRun(f"cannot write the reports: {exc}") from exc
     click.echo(f"run {record.run_id}: {record.verdict.value.replace('_', ' ')}")
+    folder = (out or run.parent) / OBJECTS_FOLDER
+    lists = [path for path in written if path.parent == folder]
     for path in written:
-        click.echo(f"wrote {path}")
+        if path.parent != folder:
+            click.echo(f"wrote {path}")
+    if lists:  # one line for the object lists, which may be dozens of files
+        click.echo(f"wrote {folder}{os.sep} ({len(lists)} CSV files, {OBJECTS_INDEX} names them)")
 
 
 def _kind(path: Path) -> str:

@@ -28,12 +28,18 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_not_ready_tenant_exits_1_prints_steps_and_writes_a_valid_run(emulator_factory: Callable[..., Emulator],
                                                                        tmp_path: Path) -> None:
     emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam").user("bob").subscription())
-    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path))
+    code, out, err = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path))
     assert code == 1
     assert "1 Delete users" in out and "CG-004" in out and "NOT READY" in out
     data = json.loads((tmp_path / "run.json").read_text("utf-8"))
     jsonschema.validate(data, SCHEMA)
     assert RunRecord.from_json(data).run_id == data["run_id"]
+    # Every object list is written beside run.json, and named in the output.
+    index = (tmp_path / "report-objects" / "index.csv").read_text("utf-8-sig")
+    assert "CG-004-users.csv" in index and data["run_id"] in index
+    assert "bob" in (tmp_path / "report-objects" / "CG-004-users.csv").read_text("utf-8-sig")
+    assert str(tmp_path / "report-objects") in out.replace("\n", "")
+    assert "rendering" not in err  # stderr is not a terminal here: no progress lines
 
 
 def test_attested_clean_tenant_without_a_backup_taken_exits_1_on_the_backup_check_alone(

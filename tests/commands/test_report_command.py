@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import io
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -8,7 +13,10 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from rich.console import Console
+
 from closegate.commands import report as report_command
+from closegate.commands._rendering import rendering
 from tests.reporting import runs
 
 
@@ -69,3 +77,44 @@ def test_unusable_input_exits_2(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("[]")
     assert CliRunner().invoke(cli(), ["verify", str(tmp_path / "run.json")]).exit_code == 2
     assert CliRunner().invoke(cli(), ["report", str(tmp_path / "run.json")]).exit_code == 2
+
+
+def test_report_writes_every_object_list_by_default_and_names_the_folder_once(tmp_path: Path) -> None:
+    run = tmp_path / "run.json"
+    run.write_text(runs.demo(users=57).dumps(), encoding="utf-8")
+    result = CliRunner().invoke(cli(), ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "report-objects"
+    assert {p.name for p in folder.iterdir()} == {"index.csv", "CG-004-users.csv", "CG-006-subscriptions.csv"}
+    assert len((folder / "CG-004-users.csv").read_text("utf-8-sig").splitlines()) == 1 + 57
+    assert f"wrote {folder}{os.sep} (3 CSV files, index.csv names them)" in result.stdout
+    assert "CG-004-users.csv" not in result.stdout
+    assert {"report.html", "report.pdf", "junit.xml"} <= {p.name for p in tmp_path.iterdir()}
+    assert result.stderr == ""  # not a terminal: no progress
+
+
+def test_progress_lines_reach_a_terminal_and_nothing_reaches_a_pipe() -> None:
+    screen = io.StringIO()
+    with rendering(Console(file=screen, force_terminal=True, width=80)) as tell:
+        tell("rendering report.pdf: laying out page 3")
+    assert "laying out page 3" in screen.getvalue()
+    piped = io.StringIO()
+    with rendering(Console(file=piped, force_terminal=False)) as tell:
+        tell("rendering report.pdf: laying out page 3")
+    assert piped.getvalue() == ""
+
+
+def test_report_on_a_real_terminal_says_while_the_pdf_renders(tmp_path: Path) -> None:
+    """`script` gives the command a pseudo-terminal, as an operator's; the status line is transient,
+    so it is in what the terminal received even though it is erased once the PDF is written."""
+    script = shutil.which("script")
+    assert script is not None, "util-linux script(1) is needed to give the command a terminal"
+    run = tmp_path / "run.json"
+    run.write_text(runs.demo().dumps(), encoding="utf-8")
+    command = f"{sys.executable} -m closegate report {run} --format pdf"
+    screen = subprocess.run([script, "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100"}, check=False)
+    assert screen.returncode == 0, screen.stdout + screen.stderr
+    assert "rendering report.pdf" in screen.stdout
+    assert "page" in screen.stdout.split("rendering report.pdf", 1)[1]  # which page is being laid out
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")

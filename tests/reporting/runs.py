@@ -7,8 +7,8 @@ from typing import Any
 
 from closegate.models import CheckResult, ClosureDate, RunRecord, Severity, Status, Step, TenantInfo
 
-__all__ = ["HOSTILE_MARKUP", "NOW", "PWNED", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "record", "result",
-           "scripts"]
+__all__ = ["HOSTILE_MARKUP", "NOW", "PWNED", "SCRIPTS", "cannot_determine", "demo", "hostile", "ready", "record",
+           "result", "scripts"]
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 DOC = "https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto"

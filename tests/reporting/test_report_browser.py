@@ -34,8 +34,9 @@ def _open(page: Page, url: str) -> None:
 
 def _click(page: Page, selector: str) -> None:
     """A real mouse click at the middle of the element, as a reader's."""
-    box = page.evaluate(f"(() => {{ const e = document.querySelector({selector!r}); e.scrollIntoView({{block: 'center'}});"
-                        "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    box = page.evaluate(f"(() => {{ const e = document.querySelector({selector!r}); "
+                        "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
+                        "return [r.x + r.width / 2, r.y + r.height / 2]; })()")
     for kind in ("mousePressed", "mouseReleased"):
         page.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left",
                                                "clickCount": 1})
@@ -64,7 +65,8 @@ def test_the_page_runs_its_own_script_and_no_script_a_tenant_string_holds(report
     assert page.evaluate(f"document.documentElement.hasAttribute({runs.PWNED!r})") is False
     assert page.evaluate("window.__violations") == []  # nothing injected even tried to run or load
     assert page.of("Page.javascriptDialogOpening") == []  # no alert(1)
-    assert page.evaluate("document.querySelectorAll('img, link, iframe, object, embed, [onerror], [onload]').length") == 0
+    injected = "img, link, iframe, object, embed, [onerror], [onload]"
+    assert page.evaluate(f"document.querySelectorAll({injected!r}).length") == 0
     scripts = page.evaluate("Array.from(document.scripts).map(s => s.textContent)")
     assert scripts == [script()]
     compiled = [s for s in page.of("Debugger.scriptParsed") if s["url"] == url]
