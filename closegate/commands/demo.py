@@ -90,6 +90,7 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from closegate.config import load_settings
+    from closegate.files import write_atomic
 
     demo.step("10. The approvers sign off the READY run (bound to its hash, signed with their keys)")
     required = load_settings(Path(config)).signoff_required
@@ -100,10 +101,8 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
     keys.mkdir(exist_ok=True)
     run_json = str(after / "run.json")
     for n, (name, role) in enumerate(_APPROVERS[:max(required, 1)]):
-        key = keys / f"approver-{n + 1}.pem"
-        key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        key = write_atomic(keys / f"approver-{n + 1}.pem", Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        key.chmod(0o600)
         demo.run(["signoff", "--run", run_json, "--by", name, "--role", role, "--sign-key", str(key)])
     demo.run(["report", run_json, "--format", "html,pdf"])
 
