@@ -3,7 +3,7 @@ administrator, and its last call deletes closegate's own registration and nothin
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from tests.closure.conftest import GRAPH_APP_ID, ReadyTenant, writes
 
 def _plan(reader: TenantReader, item: PlanItem) -> Plan:
     org = reader.read(ORGANIZATION)
-    return Plan(org.id, org.primary_domain, "run", datetime.now(timezone.utc), 15, resolve_scope(reader), (item,))
+    return Plan(org.id, org.primary_domain, "run", datetime.now(UTC), 15, resolve_scope(reader), (item,))
 
 
 def _item(action_id: str, effect: EffectName, targets: tuple[Target, ...], *, requires: tuple[str, ...] = (),

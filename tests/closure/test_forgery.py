@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def test_a_run_with_its_verdict_flipped_and_its_hash_recomputed_is_refused(share
                                                                          tmp_path: Path) -> None:
     run = shared_ready_tenant.audit(tmp_path)
     append_signoff(tmp_path, make_signoff(read_record(run), "Carla Diaz", "Compliance officer",
-                                          datetime.now(timezone.utc)))
+                                          datetime.now(UTC)))
     edit_run(run, _flip_verdict)
     assert RunRecord.from_json(json.loads(run.read_text("utf-8"))).verdict.value == "NOT_READY"  # run_id matches
     closed = _close(shared_ready_tenant, run)
@@ -120,7 +120,7 @@ def test_a_run_with_its_verdict_flipped_and_its_hash_recomputed_is_refused(share
 def test_an_edited_sign_off_is_refused_with_one_line(shared_ready_tenant: ReadyTenant, tmp_path: Path) -> None:
     run = shared_ready_tenant.audit(tmp_path)
     append_signoff(tmp_path, make_signoff(read_record(run), "Carla Diaz", "Compliance officer",
-                                          datetime.now(timezone.utc)))
+                                          datetime.now(UTC)))
     path = tmp_path / "signoffs.json"
     entries = json.loads(path.read_text("utf-8"))
     entries[0]["role"] = "Chief Executive Officer"
@@ -147,7 +147,7 @@ def test_a_run_written_by_another_installation_is_refused(shared_ready_tenant: R
         elsewhere.setenv(RECORD_KEY_ENV, str(tmp_path / "other-installation" / "record.key"))
         run = shared_ready_tenant.audit(tmp_path / "run")
         append_signoff(run.parent, make_signoff(read_record(run), "Carla Diaz", "Compliance officer",
-                                                datetime.now(timezone.utc)))
+                                                datetime.now(UTC)))
     closed = _close(shared_ready_tenant, run)
     assert closed.exit_code == 2
     assert f"{run} was not written here: its integrity tag is another installation's" in _one_line(closed)

@@ -28,6 +28,7 @@ from tests.forgery import edit_plan
 from tests.remediation.conftest import Planned
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+Make = Callable[..., Planned]  # the `planned` fixture
 
 
 def _item(data: dict[str, Any], action_id: str) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def _apply(p: Planned, **options: Any) -> dict[str, Any]:
     return {r.action_id: r for r in reports}
 
 
-def test_a_plan_aimed_at_the_closing_admins_global_administrator_role_is_refused_with_one_line(planned) -> None:  # noqa: ANN001
+def test_a_plan_aimed_at_the_closing_admins_global_administrator_role_is_refused_with_one_line(planned: Make) -> None:
     p = planned()
     edit_plan(p.path, _aim_at_the_admins_ga(p))
     p.emu.operator.clear_request_log()
@@ -74,7 +75,7 @@ def test_a_plan_aimed_at_the_closing_admins_global_administrator_role_is_refused
     assert writes(p.emu) == [] and not (p.path.parent / "journal.jsonl").exists()
 
 
-def test_with_its_tag_defeated_that_plan_still_cannot_strip_the_closing_admin(planned) -> None:  # noqa: ANN001
+def test_with_its_tag_defeated_that_plan_still_cannot_strip_the_closing_admin(planned: Make) -> None:
     p = planned()
     ra = _admin_ga_assignment(p)
     edit_plan(p.path, _aim_at_the_admins_ga(p), with_key=True)
@@ -85,7 +86,7 @@ def test_with_its_tag_defeated_that_plan_still_cannot_strip_the_closing_admin(pl
     assert roles.changed >= 1  # the genuine targets (the other Global Administrator) were still removed
 
 
-def test_with_app_sign_in_a_plan_deleting_the_admin_and_unprotecting_them_is_refused(planned) -> None:  # noqa: ANN001
+def test_with_app_sign_in_a_plan_deleting_the_admin_and_unprotecting_them_is_refused(planned: Make) -> None:
     p = planned()
     admin = _admin(p)
 
@@ -107,7 +108,7 @@ def test_with_app_sign_in_a_plan_deleting_the_admin_and_unprotecting_them_is_ref
     assert users.changed == len(p.plan.item("delete_users").targets)  # everyone else was deleted as planned
 
 
-def test_a_target_no_fresh_plan_would_contain_is_refused(planned) -> None:  # noqa: ANN001
+def test_a_target_no_fresh_plan_would_contain_is_refused(planned: Make) -> None:
     p = planned()
     graph = next(sp for sp in p.emu.state.service_principals.values() if sp.app_id == GRAPH_APP_ID)
 
@@ -123,7 +124,7 @@ def test_a_target_no_fresh_plan_would_contain_is_refused(planned) -> None:  # no
     assert not [e for e in writes(p.emu) if e["method"] == "DELETE" and graph.id in e["path"]]
 
 
-def test_an_item_asking_for_another_effect_than_closegates_action_is_not_applied(planned) -> None:  # noqa: ANN001
+def test_an_item_asking_for_another_effect_than_closegates_action_is_not_applied(planned: Make) -> None:
     p = planned()
     edit_plan(p.path, lambda data: _item(data, "disable_mfa_policies").update(effect="delete_user"), with_key=True)
     mfa = _apply(p, step=4)["disable_mfa_policies"]
@@ -131,7 +132,7 @@ def test_an_item_asking_for_another_effect_than_closegates_action_is_not_applied
     assert [e for e in writes(p.emu) if e["method"] == "DELETE"] == []
 
 
-def test_requests_are_built_from_the_fresh_plan_never_from_the_files_params(planned) -> None:  # noqa: ANN001
+def test_requests_are_built_from_the_fresh_plan_never_from_the_files_params(planned: Make) -> None:
     p = planned()
     admin = _admin(p)
     eligible = next(iter(p.emu.state.eligibilities.values()))
@@ -143,7 +144,7 @@ def test_requests_are_built_from_the_fresh_plan_never_from_the_files_params(plan
     assert request["body"]["principalId"] == eligible.principal_id != admin.id
 
 
-def test_remediate_exits_1_and_says_what_must_pass_when_a_required_check_holds_everything_back(planned) -> None:  # noqa: ANN001
+def test_remediate_exits_1_and_says_what_must_pass_when_a_required_check_holds_everything_back(planned: Make) -> None:
     p = planned()  # the CLI signs in for real: no backup was taken, so CG-002 does not PASS
     p.emu.operator.clear_request_log()
     result = CliRunner().invoke(main, ["remediate", "--config", str(p.emu.config_path), "--plan", str(p.path),
