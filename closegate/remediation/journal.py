@@ -5,9 +5,9 @@ answer. Each record carries `prev` (the previous record's hash) and `hash` = SHA
 `prev + "\\n" + canonical JSON of the record without "hash"`, so editing, dropping or reordering any
 record breaks every hash after it; each record also carries the keyed tag of the installation that
 wrote it (`integrity`, closegate.tags), so a journal rewritten with recomputed hashes is named as
-edited, and one written elsewhere is never resumed from. Records are written in groups (the intents of one batch, then its
-results) and each group is fsynced before the requests it announces are sent: a crash can lose only
-a write that never left.
+edited, and one written elsewhere is never resumed from. Records are written in groups (the intents
+of one batch, then its results) and each group is fsynced before the requests it announces are sent:
+a crash can lose only a write that never left.
 
 A crash mid-write leaves a torn last line. Opening the journal for appending truncates it and
 appends a `note` record saying how many bytes were cut and their digest; `verify` reports it. A bad
@@ -65,7 +65,7 @@ class Verification:
     torn_tail_bytes: int  # bytes after the last complete record (a crash mid-write), 0 if none
     truncation_notes: int  # tails an earlier open cut off, each recorded in a note
     open_intents: tuple[str, ...]  # operations with an intent and no result yet (resumed by a re-run)
-    provenance: Provenance = Provenance(True)  # whether this installation wrote every record
+    provenance: Provenance = field(default_factory=lambda: Provenance(True))  # this installation wrote every record
 
 
 @dataclass
