@@ -188,7 +188,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     now = _utc_now()
     closer = PortalHandoffCloser(delete_own_app=not keep_own_app)
     final = closer.close(ClosureContext(record, session.graph, session.reader,
-                                        live_requirements(session.reader, org.id), out, now))
+                                        live_requirements(session.reader, org.id), out, now, key=records_key))
     _print_final(final, console)
     if not final.complete:
         console.print("[bold red]the final step is incomplete[/]: no GO certificate was issued and closegate kept "
@@ -213,7 +213,8 @@ def register(group: click.Group) -> None:
     @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="closegate.toml (default: ./closegate.toml if present, else AZURE_* environment).")
     @click.option("--run", "run", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="The fresh run record the gate judges (sign-offs and attestations are read beside it).")
+                  help="The fresh run record the sign-offs are bound to (they and the attestations are read "
+                       "beside it); close audits the tenant again and the gate judges that audit against it.")
     @click.option("--confirm", default=None, metavar="DOMAIN",
                   help="The tenant's primary domain, typed for automation instead of at the prompt.")
     @click.option("--wait", is_flag=True, help="Then poll until Entra reports the tenant gone; write the evidence.")
@@ -232,7 +233,8 @@ def register(group: click.Group) -> None:
         \b
         The gate opens only for a fresh, complete run of this tenant where every blocking check passed
         and every attestation is recorded, with the required sign-offs bound to it, once the operator
-        has typed the tenant's primary domain. Then closegate purges the recycle bin, disables the
+        has typed the tenant's primary domain, and only if the audit close runs right before acting
+        (close-audit.json) is READY and matches that run. Then closegate purges the recycle bin, disables the
         Microsoft service principals that cannot be deleted, and deletes its own registration as its
         last API call (it cannot sign in after that), writes go-certificate.json/.pdf beside RUN and
         prints the portal step. With --wait it then polls the tenant's public sign-in metadata until

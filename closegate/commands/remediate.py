@@ -121,8 +121,8 @@ def _bars(console: Console) -> Iterator[Callable[[str, int, int], None]]:
         tasks: dict[str, Any] = {}
 
         def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=max(total, 1))
+            if label not in tasks:  # a plan's titles are the file's words: neutralised like a tenant's
+                tasks[label] = bar.add_task(shown(label), total=max(total, 1))
             bar.update(tasks[label], completed=done)
 
         yield update

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from closegate.commands._common import read_signing_key, warn
+from closegate.commands._common import read_signing_key, visible, warn
 from closegate.errors import ClosegateError, IntegrityError
 
 __all__ = ["register"]
@@ -134,7 +134,8 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
         click.echo(json.dumps({"verified": ok, "run_id": run_id, "proofs": [p.to_json() for p in proofs]}, indent=2))
     else:
         for proof in proofs:
-            click.echo(f"{'ok' if proof.ok else 'MISMATCH'} {proof.subject}: {proof.detail}", err=not proof.ok)
+            click.echo(visible(f"{'ok' if proof.ok else 'MISMATCH'} {proof.subject}: {proof.detail}"),
+                       err=not proof.ok)
     raise SystemExit(0 if ok else 1)
 
 

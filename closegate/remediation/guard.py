@@ -86,7 +86,7 @@ def _admins(reader: TenantReader, closing_admin_id: str | None) -> set[str]:
     return {closing_admin_id} if closing_admin_id else set(human_global_admin_ids(reader))
 
 
-@dataclass
+@dataclass(frozen=True)
 class LiveGuard:
     """The guard of `remediate --apply` and of the final step's clean-up, over fresh tenant views."""
 
@@ -131,7 +131,7 @@ class LiveGuard:
         return Protected(frozenset(ids), caller.app_id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OwnRegistrationGuard:
     """The guard of the final step's last call: the one write that deletes closegate's own registration.
 

@@ -139,7 +139,8 @@ def apply_plan(plan_path: Path, session: Session, *, confirm: str | None, option
 
     `closing_admin`: the UPN of `--closing-admin`, overriding [tenant] closing_admin (app sign-in)."""
     key = session.record_key()
-    plan = load_plan(plan_path, key)  # refused when edited or not written here
+    # Refused when edited or not written here: this is where a plan turns into writes to the tenant.
+    plan = load_plan(plan_path, key)
     reader = session.reader()
     guard = LiveGuard.resolve(session.reader, closing_admin)  # None: [tenant] closing_admin, as the reader has it
     reasons = _refusals(plan, reader, guard, confirm, now or _utc_now())
