@@ -6,9 +6,9 @@ the same way (one line on stderr naming the cause and the fix, exit 2, also logg
 group must log each command's start and outcome when `--log-file` is given. A tenant string is shown
 through `shown` (inside closegate's own rich markup) or `visible` (plain text): both neutralise it with
 closegate.text, the rule the reports use, so a display name can neither drive the terminal nor style
-the output; the root group refuses arguments that are not valid UTF-8 before any command runs. Option spellings are
-kept consistent by tests/commands/test_cli_consistency.py rather than by shared decorators, so each
-command's options stay readable where they are declared.
+the output; the root group refuses arguments that are not valid UTF-8 before any command runs.
+Option spellings are kept consistent by tests/commands/test_cli_consistency.py rather than by shared
+decorators, so each command's options stay readable where they are declared.
 """
 
 from __future__ import annotations

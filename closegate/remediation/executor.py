@@ -126,10 +126,10 @@ class Executor:
         state = self.journal.state
         try:
             protected = self.guard.protected()
-        except ClosegateError as exc:
-            self.journal.append([self._result(item, t, Outcome.FAILED, f"could not re-read who is protected: "
-                                              f"{exc.one_line()}", False) for t in window])
-            report.count(Outcome.FAILED, f"could not re-read who is protected: {exc.one_line()}", n=len(window))
+        except ClosegateError as exc:  # nobody can be told apart from the closing admin: nothing is written
+            why = f"could not re-read who is protected: {exc.one_line()}"
+            self.journal.append([self._result(item, t, Outcome.FAILED, why, False) for t in window])
+            report.count(Outcome.FAILED, why, n=len(window))
             return
         protected = Protected(protected.ids | self.plan_protects, protected.app_id)
         current = self._reread(effect, window)

@@ -17,10 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from closegate.cli import main
-from closegate.errors import IntegrityError
+from closegate.errors import IntegrityError, Throttled
 from closegate.facts import GLOBAL_ADMINISTRATOR
-from closegate.remediation.executor import ExecutionOptions
-from closegate.remediation.guard import PROTECTED
+from closegate.models import Status
+from closegate.remediation.executor import ExecutionOptions, Executor
+from closegate.remediation.guard import PROTECTED, LiveGuard
+from closegate.remediation.journal import Journal
 from closegate.remediation.outcomes import Hold
 from closegate.remediation.workflow import apply_plan
 from tests.closure.conftest import writes
@@ -153,3 +155,31 @@ def test_remediate_exits_1_and_says_what_must_pass_when_a_required_check_holds_e
     assert "applied nothing" in result.stderr and "CG-002 is" in result.stderr
     assert "make those checks PASS, then apply again" in result.stderr
     assert [e for e in writes(p.emu) if e["method"] == "DELETE"] == []
+
+
+def test_when_who_is_protected_cannot_be_re_read_nothing_is_written(planned: Make) -> None:
+    p = planned()
+
+    class Blind:
+        """The live guard, except that the tenant will not say who is protected right now."""
+
+        def __init__(self) -> None:
+            self.inner = LiveGuard.resolve(p.session.reader, None)
+
+        def authority(self, item: Any) -> Any:
+            return self.inner.authority(item)
+
+        def planned(self, item: Any) -> Any:
+            return self.inner.planned(item)
+
+        def protected(self) -> Any:
+            raise Throttled("servicePrincipals still answered 429 after 8 attempts", "wait")
+
+    p.emu.operator.clear_request_log()
+    with Journal(p.path.parent / "journal.jsonl") as journal:
+        reports = Executor(p.plan, p.session.graph, p.session.arm, journal, guard=Blind(),
+                           requirements=lambda ids: dict.fromkeys(ids, Status.PASS)).run()
+    users = {r.action_id: r for r in reports}["delete_users"]
+    assert users.failed == len(p.plan.item("delete_users").targets) and users.changed == 0
+    assert any("could not re-read who is protected" in why for why in users.reasons)
+    assert writes(p.emu) == []
