@@ -190,3 +190,22 @@ def test_when_who_is_protected_cannot_be_re_read_nothing_is_written(planned: Mak
     assert users.failed == len(p.plan.item("delete_users").targets) and users.changed == 0
     assert any("could not re-read who is protected" in why for why in users.reasons)
     assert writes(p.emu) == []
+
+
+def test_through_the_cli_the_defeated_plan_exits_1_saying_closegate_refused_part_of_it(planned: Make) -> None:
+    p = planned()
+    config = str(p.emu.config_path)
+    for args in (("backup", "--config", config, "--out", str(p.emu.config_path.parent / "backup")),
+                 ("backup", "attest", "--config", config, "--tool", "M365 Backup", "--location", "vault",
+                  "--by", "Dana")):
+        assert CliRunner().invoke(main, list(args)).exit_code == 0  # CG-002 passes: the deletes may run
+    ra = _admin_ga_assignment(p)
+    edit_plan(p.path, _aim_at_the_admins_ga(p), with_key=True)
+    p.emu.operator.clear_request_log()
+    result = CliRunner().invoke(main, ["remediate", "--config", config, "--plan", str(p.path), "--apply",
+                                       "--confirm", p.plan.primary_domain, "--step", "1"])
+    assert result.exit_code == 1, result.output
+    assert "closegate refused part of the plan (1 object(s)" in result.stderr
+    assert not [e for e in writes(p.emu) if ra.id in e["path"]]
+    assert [e for e in writes(p.emu) if e["method"] == "DELETE"]  # the genuine changes were made
+    assert GLOBAL_ADMINISTRATOR in p.emu.state.active_role_template_ids(_admin(p).id)
