@@ -9,8 +9,8 @@ directoryRoles.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from closegate.emulator.clock import format_time
