@@ -14,8 +14,20 @@ from typing import Any
 import pytest
 import requests
 
+from closegate.config import RECORD_KEY_ENV
 from closegate.emulator import Emulator
 from closegate.emulator.certs import Pki, generate_pki
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test (and every closegate it starts as a subprocess) tags records with a key of its own in
+    a temporary folder, never with the real ~/.local/state/closegate/record.key."""
+    state = tmp_path_factory.mktemp("closegate-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(state))
+        patch.setenv(RECORD_KEY_ENV, str(state / "closegate" / "record.key"))
+        yield state / "closegate" / "record.key"
 
 
 @pytest.fixture(scope="session")

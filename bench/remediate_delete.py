@@ -24,10 +24,12 @@ from closegate.models import Status
 from closegate.registry import catalog
 from closegate.remediation.actions import action_catalog
 from closegate.remediation.executor import ExecutionOptions, Executor
+from closegate.remediation.guard import LiveGuard
 from closegate.remediation.journal import Journal, verify
 from closegate.remediation.pacing import WriteQuota
 from closegate.remediation.plan import build_plan, write_plan
 from closegate.runner import RunSettings, run
+from closegate.tags import load_key
 
 SCENARIO = "generated:20000"  # the size the issue names
 FACTOR = 10.0  # 3,000 writes / 150 s becomes 30,000 / 150 s: a 200 writes/s ceiling
@@ -47,15 +49,17 @@ def main() -> dict[str, Any]:
         record = run(reader, catalog(), RunSettings(only=("CG-004",), tenant_id=session.settings.tenant_id))
         users_action = [a for a in action_catalog() if a.id == "delete_users"]
         plan = build_plan(record, reader, users_action, now=datetime.now(timezone.utc), max_age_minutes=60)
-        path = write_plan(plan, Path(tmp) / "out")
+        key = load_key(Path(tmp) / "record.key")  # a key of the benchmark's own: the home is left alone
+        path = write_plan(plan, Path(tmp) / "out", key)
         planned = plan.item("delete_users")
         assert planned is not None
         before = session.stats.totals()
         quota = WriteQuota(limits.writes_per_window, limits.write_window_seconds)
-        with Journal(path.parent / "journal.jsonl") as journal:
+        with Journal(path.parent / "journal.jsonl", key) as journal:
             executor = Executor(plan, session.graph, session.arm, journal,
                                 requirements=lambda ids: {i: Status.PASS for i in ids},
-                                live_scope=plan.scope, options=ExecutionOptions(window=200, quota=quota))
+                                guard=LiveGuard.resolve(session.reader, None),
+                                options=ExecutionOptions(window=200, quota=quota))
             started = time.perf_counter()
             report = executor.run()[0]
             elapsed = time.perf_counter() - started
@@ -74,7 +78,7 @@ def main() -> dict[str, Any]:
             "throttled_pct": round(100 * (after.throttled - before.throttled) / inner, 3),
             "lost_deletes": len(planned.targets) - deleted - report.outcomes.get("skipped", 0),
             "duplicated_deletes": sum(n - 1 for n in applied.values() if n > 1),
-            "journal_records": verify(path.parent / "journal.jsonl").records,
+            "journal_records": verify(path.parent / "journal.jsonl", key).records,
             "outcomes": dict(report.outcomes),
         }
     for key, value in numbers.items():

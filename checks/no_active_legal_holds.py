@@ -40,11 +40,14 @@ _HELD = frozenset({"applied", "applying", "partial"})  # dataSourceHoldStatus va
 
 def _holds(cases: tuple[EdiscoveryCase, ...]) -> tuple[list[dict[str, object]], list[dict[str, object]],
                                                       list[dict[str, object]]]:
-    active, released, custodians = [], [], []
+    active: list[dict[str, object]] = []
+    released: list[dict[str, object]] = []
+    custodians: list[dict[str, object]] = []
     for case in cases:
         for hold in case.holds:
-            row = {"case": case.display_name, "case_status": case.status, "hold": hold.display_name,
-                   "hold_status": hold.status, "mailboxes": list(hold.users), "sites": list(hold.sites)}
+            row: dict[str, object] = {
+                "case": case.display_name, "case_status": case.status, "hold": hold.display_name,
+                "hold_status": hold.status, "mailboxes": list(hold.users), "sites": list(hold.sites)}
             (active if hold.active else released).append(row)
         custodians += [{"case": case.display_name, "custodian": c.display_name, "email": c.email,
                         "hold_status": c.hold_status} for c in case.custodians

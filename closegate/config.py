@@ -21,14 +21,18 @@ from closegate.errors import ConfigError
 __all__ = [
     "AUTH_METHODS",
     "CLOUDS",
+    "RECORD_KEY_ENV",
     "AuthSettings",
     "Cloud",
     "Secret",
     "Settings",
     "load_settings",
+    "record_key_file",
 ]
 
 AUTH_METHODS = ("client_secret", "certificate", "device_code")
+# Where closegate's record key is (closegate.tags); set by the tests so that no test touches the real home.
+RECORD_KEY_ENV = "CLOSEGATE_RECORD_KEY"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 ARM_RESOURCE = "https://management.azure.com"
 
@@ -132,6 +136,9 @@ class Settings:
     # [tenant] closing_admin: with app sign-in no token says which Global Administrator will delete
     # the tenant, so the administrator names that account once here instead of on every `plan`.
     closing_admin_upn: str | None = None
+    # [records] key_file: the key that tags the runs, plans, journals and sign-offs closegate writes
+    # (closegate.tags); outside every output folder, so whoever can edit those cannot re-tag them.
+    record_key_file: Path = Path("record.key")
     source: Path | None = None  # the file the settings came from, for messages
     emulator: Mapping[str, Any] = field(default_factory=dict)  # [emulator] table, read by tests/demo
 
@@ -152,6 +159,7 @@ _SCHEMA: Mapping[str, frozenset[str]] = {
     "audit": frozenset({"max_age_minutes"}),
     "backup": frozenset({"dir", "max_age_days", "public_key", "recipient"}),
     "signoff": frozenset({"required"}),
+    "records": frozenset({"key_file"}),
     "graph": frozenset({"concurrency", "timeout_seconds"}),
 }
 _FLAG_KEYS = frozenset({"tenant_id", "cloud", "client_id", "client_secret", "auth_method",
@@ -213,6 +221,7 @@ def load_settings(
         backup_recipient=_recipient(doc.get("backup", {}).get("recipient", "")),
         signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
         closing_admin_upn=_closing_admin(tenant_t.get("closing_admin")),
+        record_key_file=_record_key_file(doc, base, env),
         source=path,
         emulator=dict(doc.get("emulator", {})),
     )
@@ -373,6 +382,32 @@ def _auth(given: Mapping[str, Any], table: Mapping[str, Any], env: Mapping[str, 
         certificate_password=Secret(str(password)) if password else None,
         send_certificate_chain=chain,
     )
+
+
+def record_key_file(config_path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """The record key's path for a command that loads no full settings (signoff, report, a dry run).
+
+    $CLOSEGATE_RECORD_KEY, else `[records] key_file` of the configuration file (only that table is
+    read: such a command needs no credentials), else $XDG_STATE_HOME/closegate/record.key.
+    """
+    env = dict(os.environ if environ is None else environ)
+    doc = _read_toml(config_path) if config_path is not None else {}
+    return _record_key_file(doc, config_path.parent if config_path is not None else Path.cwd(), env)
+
+
+def _record_key_file(doc: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> Path:
+    # The environment wins over the file so that a test can never reach a key a configuration names.
+    if env.get(RECORD_KEY_ENV):
+        return Path(env[RECORD_KEY_ENV]).expanduser()
+    value = doc.get("records", {}).get("key_file")
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError("records.key_file must be a path", 'write key_file = "/secure/closegate/record.key"')
+        return (base / value.strip()).expanduser()
+    # XDG Base Directory Specification: state that persists between runs lives in $XDG_STATE_HOME, by
+    # default $HOME/.local/state (https://specifications.freedesktop.org/basedir-spec/latest/).
+    root = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(root) / "closegate" / "record.key"
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path:

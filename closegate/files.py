@@ -31,11 +31,14 @@ def fsync_directory(directory: Path) -> None:
 def write_atomic(path: Path, data: str | bytes, *, mode: int = FILE_MODE) -> Path:
     """Replace `path` with `data` (text is UTF-8) so that readers see the old file or the new, never a mix."""
     path = Path(path)
+    # Encoded before the temporary file exists: text that cannot be UTF-8 (a lone surrogate) fails
+    # without leaving anything behind.
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

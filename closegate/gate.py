@@ -2,7 +2,10 @@
 
 Fail-closed by construction: it starts from "shut" reasons and opens only when none is found. It
 judges the run against the full catalog (not against whatever the run chose to include), so a run
-that skipped a check, ran an older version of it, or is too old cannot open it.
+that skipped a check, ran an older version of it, or is too old cannot open it. For `close` the run
+file only identifies what was signed: the decision is made from the tenant, by an audit run right
+before acting (`fresh`), which must be READY and match the signed run (same verdict, same check
+versions, no fact a check reads changed), so no edited or replayed file can stand in for the tenant.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from closegate.attestations import Attestation
-from closegate.models import RunRecord, Status, iso
+from closegate.digests import changed_facts
+from closegate.models import RunRecord, Status, Verdict, iso
 from closegate.registry import Catalog
 
 __all__ = ["CLOCK_SKEW", "GateDecision", "LiveTenant", "SignoffVerifier", "decide"]
@@ -91,6 +95,42 @@ def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[
     return reasons
 
 
+def _ready(record: RunRecord, catalog: Catalog, legal_signed: bool) -> bool:
+    """READY, or NOT READY only through failures a legal sign-off accepts (CG-019's holds)."""
+    if record.verdict is Verdict.READY:
+        return True
+    accepted = {s.id for s in catalog.blocking if s.legal_signoff} if legal_signed else set()
+    blockers = [r for r in record.results if r.blocking and r.status not in (Status.PASS, Status.NOT_APPLICABLE)]
+    return bool(blockers) and all(r.status is Status.FAIL and r.check_id in accepted for r in blockers)
+
+
+def _fresh_reasons(record: RunRecord, fresh: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
+                   now: datetime, already: Sequence[str], legal_signed: bool) -> list[str]:
+    """What the audit just run says, and how it differs from the signed run."""
+    reasons: list[str] = []
+    if not fresh.complete:
+        reasons.append("the audit run before acting was partial: it must run the full catalog")
+    reasons += [f"the audit just run: {r}" for r in _result_reasons(fresh, catalog, attestations, now, legal_signed)
+                if r not in already]
+    said, says = record.verdict.value.replace("_", " "), fresh.verdict.value.replace("_", " ")
+    if not _ready(fresh, catalog, legal_signed):
+        reasons.append(f"the audit just run says {says} (the signed run says {said}): the tenant is not ready")
+    elif fresh.verdict is not record.verdict:
+        reasons.append(f"the audit just run says {says} but the signed run says {said}: audit and sign again")
+    signed_versions = {r.check_id: r.check_version for r in record.results}
+    for result in fresh.results:
+        then = signed_versions.pop(result.check_id, None)
+        if then != result.check_version:
+            reasons.append(f"{result.check_id} ran as version {then or '(not run)'} in the signed run and as version "
+                           f"{result.check_version} now: audit and sign again")
+    reasons += [f"{check_id} is in the signed run but was not run now" for check_id in sorted(signed_versions)]
+    reasons += changed_facts(record.fact_digests, fresh.fact_digests)
+    if record.tenant.id.lower() != fresh.tenant.id.lower():
+        reasons.append(f"the audit just run is of tenant {fresh.tenant.id or '(unknown)'}, the signed run of "
+                       f"{record.tenant.id or '(unknown)'}")
+    return reasons
+
+
 def decide(
     record: RunRecord,
     catalog: Catalog,
@@ -101,17 +141,21 @@ def decide(
     signoffs: SignoffVerifier | None = None,
     live: LiveTenant | None = None,
     confirmation: str | None = None,
+    fresh: RunRecord | None = None,
 ) -> GateDecision:
     """Open only if every blocking check of the full catalog is PASS (or not applicable) in one fresh,
     complete run without any ERROR or ATTEST, every attestation used is still in force, the required
-    sign-offs are bound to the run's hash, the run is of the tenant signed in to, and the operator
-    typed that tenant's primary domain. The one exception: a check marked `legal_signoff` (active legal
-    holds, CG-019) may FAIL when a legal sign-off is bound to the run; no other check is ever accepted.
+    sign-offs are bound to the run's hash, the run is of the tenant signed in to, the operator typed
+    that tenant's primary domain, and the audit run right before acting is READY and matches the run.
+    The one exception: a check marked `legal_signoff` (active legal holds, CG-019) may FAIL when a legal
+    sign-off is bound to the run; no other check is ever accepted.
 
     `attestations`: the current attestations file; None skips re-verifying them (the run's own view).
     `signoffs`: the sign-off requirement; None when the caller does not gate on sign-offs (a report).
     `live`: the tenant as re-read now; None when deciding from files alone (no tenant to compare).
     `confirmation`: what the operator typed; None when not asked yet (it is asked only once the rest is open).
+    `fresh`: the audit `close` ran just now; None when deciding from files alone. Whatever the run
+    record says, the gate opens for `close` only on what this audit found.
     """
     reasons: list[str] = []
     if not record.complete:
@@ -128,6 +172,8 @@ def decide(
         reasons.append(f"the run ended {iso(record.ended)}, in the future of this machine's clock {iso(now)}")
     legal_signed = signoffs is not None and bool(signoffs.legal(record.run_id, now))
     reasons.extend(_result_reasons(record, catalog, attestations, now, legal_signed))
+    if fresh is not None:
+        reasons.extend(_fresh_reasons(record, fresh, catalog, attestations, now, reasons, legal_signed))
     if signoffs is not None:
         reasons.extend(signoffs.reasons(record.run_id, now))
     if live is not None:

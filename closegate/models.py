@@ -39,7 +39,9 @@ __all__ = [
     "verdict_of",
 ]
 
-SCHEMA_VERSION = 1
+# 2: `fact_digests`, what each fact the checks read looked like, so `close` can tell whether the
+# tenant changed since the run its sign-offs are bound to.
+SCHEMA_VERSION = 2
 
 
 class Status(Enum):
@@ -288,6 +290,8 @@ class RunRecord:
     selection: Mapping[str, Any]  # {"only": [...], "skip": [...], "catalog": [every catalog id]}
     request_stats: Mapping[str, Any]
     earliest_closure: ClosureDate
+    # fact name -> {"sha256", "count"} (or {"error"}) of every fact the checks read (closegate.runner).
+    fact_digests: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -314,6 +318,7 @@ class RunRecord:
             "check_versions": {r.check_id: r.check_version for r in self.results},
             "results": [r.to_json() for r in self.results],
             "request_stats": jsonable(self.request_stats),
+            "fact_digests": jsonable(self.fact_digests),
             "earliest_closure": {
                 "date": iso(closure.date) if closure.date else None,
                 "reason": closure.reason,
@@ -359,6 +364,7 @@ class RunRecord:
                 closure["reason"],
                 tuple(closure["check_ids"]),
             ),
+            fact_digests=data["fact_digests"],
         )
         if record.run_id != data.get("run_id"):
             raise IntegrityError(

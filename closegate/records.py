@@ -1,10 +1,13 @@
-"""Run records on disk: written atomically, read back only if unchanged, and optionally signed.
+"""Run records on disk: written atomically and tagged, read back only if unchanged, optionally signed.
 
-The run record's identity is the SHA-256 of its canonical JSON (`RunRecord.run_id`); an optional
-detached Ed25519 signature (`run.json.sig`) over those same canonical bytes says who vouches for it.
-The engine reads and writes run records here; reports render from what this module returns. Unusable
-input (a file that is not what it claims to be) raises ConfigError; a record whose content no longer
-matches its hash raises IntegrityError; a signature that does not match is a failed `Proof`.
+The run record's identity is the SHA-256 of its canonical JSON (`RunRecord.run_id`); the keyed tag of
+the installation that wrote it (closegate.tags, the `integrity` member) says closegate wrote it, so a
+record edited and re-hashed is named as edited; an optional detached Ed25519 signature (`run.json.sig`)
+over the canonical bytes says who vouches for it. The engine reads and writes run records here; reports
+render from what this module returns. Unusable input (a file that is not what it claims to be) raises
+ConfigError; a record whose content no longer matches its hash or its tag raises IntegrityError, and so
+does one not written here unless the reader only warns; a signature that does not match is a failed
+`Proof`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from closegate.errors import ConfigError, IntegrityError
 from closegate.files import write_atomic
 from closegate.keys import fingerprint, public_key_from_text, public_key_text
 from closegate.models import SCHEMA_VERSION, RunRecord
+from closegate.tags import RecordKey, installation_key
 
 __all__ = [
     "RUN_FILE",
@@ -31,6 +36,7 @@ __all__ = [
     "Signature",
     "read_record",
     "sign_record",
+    "tagged_json",
     "verify_signature",
     "write_record",
     "write_signature",
@@ -38,6 +44,7 @@ __all__ = [
 
 RUN_FILE = "run.json"
 SIGNATURE_FILE = "run.json.sig"
+TAG_KIND = "run-record"
 _SIGNATURE_FORMAT = "closegate-signature/1"
 
 
@@ -74,9 +81,17 @@ def sign_record(record: RunRecord, key: Ed25519PrivateKey) -> Signature:
     return Signature(record.run_id, public_key_text(key), base64.b64encode(key.sign(record.canonical_bytes())).decode("ascii"))
 
 
-def write_record(record: RunRecord, out_dir: Path) -> Path:
-    """DIR/run.json, atomically and durably (it is the file approvals and signatures bind to)."""
-    return write_atomic(Path(out_dir) / RUN_FILE, record.dumps())
+def tagged_json(record: RunRecord, key: RecordKey | None = None) -> dict[str, Any]:
+    """The record as written: its JSON with this installation's integrity tag (none without a key)."""
+    return (key or installation_key()).sealed(TAG_KIND, record.to_json())
+
+
+def write_record(record: RunRecord, out_dir: Path, key: RecordKey | None = None, *, name: str = RUN_FILE) -> Path:
+    """DIR/run.json, atomically, durably and tagged (it is the file approvals and signatures bind to).
+
+    `key`: the record key of the configuration in use; None: the installation's default one."""
+    text = json.dumps(tagged_json(record, key), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_atomic(Path(out_dir) / name, text)
 
 
 def write_signature(record: RunRecord, key: Ed25519PrivateKey, out_dir: Path) -> Path:
@@ -84,8 +99,11 @@ def write_signature(record: RunRecord, key: Ed25519PrivateKey, out_dir: Path) ->
     return write_atomic(Path(out_dir) / SIGNATURE_FILE, sign_record(record, key).dumps())
 
 
-def read_record(path: Path) -> RunRecord:
-    """The run record at `path`. IntegrityError if it was edited; ConfigError if it is not a run record."""
+def read_record(path: Path, key: RecordKey | None = None, *, warn: Callable[[str], None] | None = None) -> RunRecord:
+    """The run record at `path`. IntegrityError if it was edited; ConfigError if it is not a run record.
+
+    A record this installation did not write (no tag, or another key's) is refused unless `warn` is
+    given: then `warn` is told why and the record is returned (for commands that only show it)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -104,12 +122,19 @@ def read_record(path: Path) -> RunRecord:
         raise ConfigError(f"{path} has run record schema version {data.get('schema_version')!r}, "
                           f"this closegate reads {SCHEMA_VERSION}", "verify it with the closegate that wrote it")
     try:
-        return RunRecord.from_json(data)
+        record = RunRecord.from_json(data)
     except IntegrityError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{path} is not a complete closegate run record ({exc!r})",
                           "give the run.json an audit wrote") from exc
+    provenance = (key or installation_key()).provenance(TAG_KIND, data, path)
+    if warn is None:
+        provenance.require(path, "audit the tenant with this closegate (or configure the record key of the one "
+                                 "that wrote it: [records] key_file)")
+    elif not provenance.here:
+        warn(provenance.warning(path))
+    return record
 
 
 def verify_signature(canonical: bytes, run_id: str, path: Path, trusted_key: str | None = None) -> Proof:

@@ -17,6 +17,7 @@ from typing import Any
 
 from closegate import __version__, permissions
 from closegate.attestations import Attestation, latest_valid
+from closegate.digests import RecordingReader
 from closegate.errors import AuthError, ClosegateError, ConfigError
 from closegate.facts import CALLER, ORGANIZATION, Caller, Fact, TenantReader
 from closegate.models import (
@@ -198,19 +199,22 @@ def run(tenant: TenantReader, catalog: Catalog, settings: RunSettings | None = N
     (an unknown check id, a configuration or sign-in error met while identifying the caller)."""
     settings = settings or RunSettings()
     specs = _selected(catalog, settings.only, settings.skip)
+    # Everything the runner and the checks read is digested, so `close` can tell whether the tenant
+    # changed since a signed run (closegate.digests); the prefetch only warms the facade's cache.
+    reader = RecordingReader(tenant)
     started = settings.clock()
     settings.progress("identifying the caller", 0, 1)
     caller: Caller | None = None
     caller_error: ClosegateError | None = None
     try:
-        caller = tenant.read(CALLER)
+        caller = reader.read(CALLER)
     except (AuthError, ConfigError):
         raise
     except ClosegateError as exc:
         caller_error = exc
     info = TenantInfo(settings.tenant_id, "", "", settings.cloud)
     try:
-        org = tenant.read(ORGANIZATION)
+        org = reader.read(ORGANIZATION)
         info = TenantInfo(org.id, org.display_name, org.primary_domain, settings.cloud)
     except ClosegateError:
         pass  # the checks that read the organization record the cause
@@ -223,10 +227,10 @@ def run(tenant: TenantReader, catalog: Catalog, settings: RunSettings | None = N
             results.append(_error(spec, type(caller_error).__name__,
                                   f"could not identify the caller: {caller_error.cause}", caller_error.fix))
             continue
-        results.append(_run_one(spec, tenant, caller, settings, started))
+        results.append(_run_one(spec, reader, caller, settings, started))
     settings.progress("done", len(specs), len(specs))
     try:
-        tenant_now: datetime | None = tenant.now()
+        tenant_now: datetime | None = reader.now()
     except ClosegateError:
         tenant_now = None
     complete = not settings.only and not settings.skip
@@ -242,4 +246,5 @@ def run(tenant: TenantReader, catalog: Catalog, settings: RunSettings | None = N
         selection={"only": sorted(settings.only), "skip": sorted(settings.skip), "catalog": list(catalog.ids)},
         request_stats=dict(settings.request_stats()),
         earliest_closure=_closure(results, complete, tenant_now),
+        fact_digests=reader.digests(),
     )

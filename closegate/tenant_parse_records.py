@@ -36,8 +36,9 @@ def held_user(row: Mapping[str, Any]) -> str:
 def held_site(row: Mapping[str, Any]) -> str:
     """A siteSource: its URL comes with $expand=site; without it only the display name is known."""
     site = row.get("site")
-    if isinstance(site, dict) and isinstance(site.get("webUrl"), str):
-        return site["webUrl"]
+    url = site.get("webUrl") if isinstance(site, dict) else None
+    if isinstance(url, str):
+        return url
     return as_str(row, "displayName", "held site source", "") or as_str(row, "id", "held site source")
 
 

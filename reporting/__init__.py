@@ -103,6 +103,10 @@ def render(
 def write_reports(record: RunRecord, out_dir: Path, *, page_size: str = "a4", approvers: Sequence[Approver] = (),
                   pdf_signer: SigningIdentity | None = None, signing_time: datetime | None = None,
                   progress: Progress | None = None) -> list[Path]:
-    """What `closegate audit` writes beside run.json: every format, showing sign-offs already recorded there."""
-    return render(record, out_dir, FORMATS, page_size=page_size, signoffs=signoff_file.load(Path(out_dir)),
+    """What `closegate audit` writes beside run.json: every format, showing sign-offs already recorded there.
+
+    A report shows sign-offs another installation recorded too (with what their own signatures prove);
+    only the gate refuses them. One edited after it was recorded is an IntegrityError, as everywhere."""
+    signoffs = signoff_file.load(Path(out_dir), warn=lambda _why: None)
+    return render(record, out_dir, FORMATS, page_size=page_size, signoffs=signoffs,
                   approvers=approvers, pdf_signer=pdf_signer, signing_time=signing_time, progress=progress)

@@ -1,37 +1,27 @@
-"""Tenant strings made safe to show: bounded, XML-valid, and with hidden bidi controls made visible.
+"""Tenant strings made safe to show in a report: bounded, and neutralised by the engine's one rule.
 
 Every string a tenant controls (names, UPNs, messages quoting them) passes through here before a
 template or the JUnit writer sees it. Escaping of markup is the template engine's job (autoescape);
-this module handles what escaping cannot: characters XML forbids outright, right-to-left overrides
-that would make a report read differently from what it says, and strings long enough to break a page.
+what escaping cannot do (control characters XML forbids, right-to-left overrides that would make a
+report read differently from what it says) is `closegate.text.visible`, the same function the terminal
+uses, so a report and the command line can never show one name two ways. Strings long enough to
+break a page are clipped here.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from closegate.text import visible
 
 __all__ = ["MISSING", "clip", "display", "visible", "xml_safe"]
 
 MISSING = "\u2014"  # an em dash: "no value", distinct from an empty string that was recorded
 
-# XML 1.0 Char excludes C0 controls other than tab/newline/return, lone surrogates (json.loads can
-# produce them from "\ud800" escapes) and U+FFFE/U+FFFF. C1 controls are legal but render as nothing.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-# Directional formatting characters reorder the text around them when displayed ("Trojan Source"),
-# so a name could make a sentence in a signed report read as something else. Shown as code points.
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def xml_safe(text: str) -> str:
-    """The text with every character XML 1.0 cannot carry replaced by U+FFFD."""
-    return _XML_INVALID.sub("\ufffd", text)
-
-
-def visible(text: str) -> str:
-    """XML-safe text whose bidi controls are spelled out as [U+XXXX] instead of acting on the layout."""
-    return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", xml_safe(text))
+    """The text with every character XML 1.0 cannot carry (and every control) spelled out as [U+XXXX]."""
+    return visible(text)
 
 
 def clip(text: str, limit: int, *, count: bool = True) -> str:

@@ -104,3 +104,52 @@ def test_decide_is_pure_and_does_not_change_the_record() -> None:
     before = record.canonical_bytes()
     decide(record, FULL, now=NOW, max_age=MAX_AGE)
     assert record.canonical_bytes() == before
+
+
+# -- close decides from the audit it runs right before acting (issue 18) ----------------------------
+
+
+def test_opens_when_the_audit_just_run_matches_the_signed_run() -> None:
+    record, fresh = record_of(), record_of()
+    assert fresh.fact_digests == record.fact_digests and "users" in record.fact_digests
+    decision = decide(record, FULL, now=NOW + timedelta(minutes=1), max_age=MAX_AGE, attestations=SIGNED, fresh=fresh)
+    assert decision.open, decision.reasons
+
+
+def test_stays_shut_when_a_fact_a_check_reads_changed_though_every_check_still_passes() -> None:
+    renamed = BackedUpTenant().with_(users=(replace(ADMIN, display_name="Someone else now"),))
+    fresh = record_of(renamed)
+    assert fresh.verdict is record_of().verdict
+    assert shut(record_of(), fresh=fresh) == ("users changed since the signed run: 1 then, 1 now",)
+
+
+def test_stays_shut_when_the_audit_just_run_is_not_ready_and_says_what_changed() -> None:
+    grown = BackedUpTenant().with_(users=(ADMIN, user("bob@contoso.com")))
+    reasons = shut(record_of(), fresh=record_of(grown))
+    assert reasons[0].startswith("the audit just run: CG-004 failed: 1 users besides the closing administrator remain")
+    assert "the audit just run says NOT READY (the signed run says READY): the tenant is not ready" in reasons
+    assert "users changed since the signed run: 1 then, 2 now" in reasons
+
+
+def test_a_forged_ready_run_cannot_stand_in_for_a_tenant_that_is_not_ready() -> None:
+    """A run record edited to READY (its tag defeated) still meets the tenant: the fresh audit decides."""
+    grown = BackedUpTenant().with_(users=(ADMIN, user("bob@contoso.com")))
+    not_ready = record_of(grown)
+    forged = replace(record_of(), fact_digests=not_ready.fact_digests)  # READY results, the real tenant's facts
+    reasons = shut(forged, fresh=record_of(grown))
+    assert any(r.startswith("the audit just run: CG-004 failed") for r in reasons)
+    assert "the audit just run says NOT READY (the signed run says READY): the tenant is not ready" in reasons
+
+
+def test_stays_shut_when_a_check_version_differs_from_the_signed_run() -> None:
+    record = record_of()
+    older = replace(record, results=tuple(replace(r, check_version="0") if r.check_id == "CG-004" else r
+                                          for r in record.results))
+    reasons = shut(older, fresh=record_of())
+    assert "CG-004 ran as version 0 in the signed run and as version 1 now: audit and sign again" in reasons
+
+
+def test_a_fact_either_run_could_not_read_cannot_be_compared() -> None:
+    failing = BackedUpTenant().with_(failing={"deleted_users": PermissionDenied("403 on deletedItems")})
+    reasons = shut(record_of(), fresh=record_of(failing))
+    assert "deleted users cannot be compared with the signed run: it could not be read (PermissionDenied)" in reasons

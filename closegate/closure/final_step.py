@@ -2,7 +2,9 @@
 
 No public API deletes a workforce tenant (DESIGN "Final step"), so the default closer purges the
 recycle bin and disables the Microsoft first-party service principals that cannot be deleted, through
-the remediation executor (planned, re-read before writing, journaled), and then deletes closegate's
+the remediation executor (planned, re-read before writing, journaled, and guarded like any plan: only
+what a fresh plan of the tenant contains, never the closing administrator, the caller or closegate's
+own app; closegate.remediation.guard), and then deletes closegate's
 own app registration as its very last API call: Entra refuses to delete a directory that still holds
 an application added by an administrator, and after that call closegate can no longer sign in, which
 is why nothing else may follow it. The portal delete is returned as exact steps for the Global
@@ -18,7 +20,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from closegate.facts import APPLICATIONS, CALLER, DELETED, ORGANIZATION, SERVICE_PRINCIPALS, USERS, TenantReader
-from closegate.files import write_atomic
 from closegate.graph import GraphClient
 from closegate.models import RunRecord, Status, Step
 from closegate.remediation.actions import (
@@ -31,11 +32,13 @@ from closegate.remediation.actions import (
     action_catalog,
 )
 from closegate.remediation.executor import ExecutionOptions, Executor
+from closegate.remediation.guard import RELEASE_ACTION, Guard, LiveGuard, OwnRegistrationGuard
 from closegate.remediation.journal import Journal, verify
 from closegate.remediation.outcomes import ItemReport
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, WriteQuota
-from closegate.remediation.plan import Plan, PlanItem, resolve_scope
+from closegate.remediation.plan import Plan, PlanItem, resolve_scope, write_plan
 from closegate.remediation.requirements import Requirements
+from closegate.tags import RecordKey
 
 __all__ = [
     "JOURNAL_FILE",
@@ -53,7 +56,7 @@ PLAN_FILES = ("closure-plan.json", "release-plan.json")
 PORTAL_LINK = "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/DirectoriesManagement.ReactView"
 PORTAL_PATH = "Microsoft Entra admin center > Identity > Overview > Manage tenants > select the tenant > Delete"
 _RECYCLED_KINDS = ("user", "application", "servicePrincipal")
-_RELEASE_ID = "delete_closegate_registration"
+_RELEASE_ID = RELEASE_ACTION
 # The final step's plans are executed the moment they are made; the age limit only matters to readers.
 _PLAN_MAX_AGE_MINUTES = 15
 
@@ -70,17 +73,20 @@ class ActionSummary:
     skipped: int
     failed: int
     notes: tuple[str, ...] = ()
+    refused: int = 0  # of `skipped`: objects closegate would not touch (protected, not in a fresh plan)
 
     @classmethod
     def of(cls, report: ItemReport, title: str) -> ActionSummary:
         notes = ([report.note] if report.note else []) + [f"{n} x {why}" for why, n in sorted(report.reasons.items())]
         return cls(report.action_id, title, report.planned, report.changed, report.already_done, report.skipped,
-                   report.failed, tuple(notes))
+                   report.failed, tuple(notes), report.refused)
 
     @property
     def incomplete(self) -> bool:
         # A note without any outcome means the executor did not apply the item at all (a requirement unmet).
-        return self.failed > 0 or (self.planned > 0 and self.changed + self.already_done + self.skipped == 0)
+        # A refusal means the tenant no longer matches the plan made a moment ago: no certificate on that.
+        return (self.failed > 0 or self.refused > 0
+                or (self.planned > 0 and self.changed + self.already_done + self.skipped == 0))
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ class ClosureContext:
     requirements: Requirements  # check ids -> status on a fresh run, for actions that require checks
     out_dir: Path
     now: datetime
+    key: RecordKey | None = None  # tags the final step's plans and journal (None: the installation's key)
 
 
 class Closer(Protocol):
@@ -155,42 +162,44 @@ class PortalHandoffCloser:
         summaries: list[ActionSummary] = []
         plans = [cleanup]
         journal_path = context.out_dir / JOURNAL_FILE
-        with Journal(journal_path) as journal:
-            reports = self._execute(cleanup, scope, context, journal)
+        guard = LiveGuard.resolve(context.reader, None)  # the closing admin the configuration names
+        with Journal(journal_path, context.key) as journal:
+            reports = self._execute(cleanup, guard, context, journal)
             summaries += [ActionSummary.of(r, _title(cleanup, r.action_id)) for r in reports]
             own_app, deleted = "closegate's own registration was kept: the API clean-up is incomplete", False
             if not any(s.incomplete for s in summaries):
-                release, release_scope, label = self._release_plan(reader, scope, context, org.id, org.primary_domain)
+                release, label = self._release_plan(reader, scope, context, org.id, org.primary_domain)
                 if release is None:
                     own_app = label
                 elif not self.delete_own_app:
                     own_app = f"closegate's own registration {label} was kept (--keep-own-app): delete it first"
                 else:
                     plans.append(release)
-                    (report,) = self._execute(release, release_scope, context, journal)
+                    release_guard = OwnRegistrationGuard(context.reader, guard.closing_admin_id)
+                    (report,) = self._execute(release, release_guard, context, journal)
                     summary = ActionSummary.of(report, _title(release, report.action_id))
                     summaries.append(summary)
                     deleted = summary.changed + summary.already_done > 0 and not summary.failed
                     own_app = (f"closegate deleted its own registration {label} as its last API call: it cannot "
                                "sign in to this tenant any more" if deleted else
                                f"closegate could not delete its own registration {label}: delete it first")
-        for plan, name in zip(plans, PLAN_FILES):
-            write_atomic(context.out_dir / name, plan.dumps())
+        for plan, name in zip(plans, PLAN_FILES, strict=False):
+            write_plan(plan, context.out_dir, context.key, name=name)
         admin = next((u.user_principal_name for u in reader.read(USERS) if u.id == scope.closing_admin_id), "")
         return FinalStep(
             closer=self.name, actions=tuple(summaries), journal=str(journal_path),
-            journal_head=verify(journal_path).last_hash, plan_hashes=tuple(p.plan_hash for p in plans),
+            journal_head=verify(journal_path, context.key).last_hash, plan_hashes=tuple(p.plan_hash for p in plans),
             own_app=own_app, own_app_deleted=deleted,
             handoff=_handoff(org.display_name, org.primary_domain, org.id, admin, None if deleted else own_app))
 
-    def _execute(self, plan: Plan, scope: Scope, context: ClosureContext, journal: Journal) -> list[ItemReport]:
+    def _execute(self, plan: Plan, guard: Guard, context: ClosureContext, journal: Journal) -> list[ItemReport]:
         # purge=True: emptying the recycle bin is part of the final step itself, not an opt-in any more.
         options = ExecutionOptions(purge=True, quota=self.quota)
-        return Executor(plan, context.graph, None, journal, requirements=context.requirements, live_scope=scope,
+        return Executor(plan, context.graph, None, journal, requirements=context.requirements, guard=guard,
                         options=options).run()
 
     def _release_plan(self, reader: TenantReader, scope: Scope, context: ClosureContext, tenant_id: str,
-                      domain: str) -> tuple[Plan | None, Scope, str]:
+                      domain: str) -> tuple[Plan | None, str]:
         """The deletion of closegate's own registration, the one object the clean-up protects.
 
         Deleting the application also removes its service principal in its home tenant; a registration
@@ -211,7 +220,7 @@ class PortalHandoffCloser:
                                                              "display_name": sps[0].display_name})
             effect, kind = EffectName.DELETE_SERVICE_PRINCIPAL, "service principal"
         else:
-            return None, release_scope, "closegate's app has no registration in this tenant: nothing to delete"
+            return None, "closegate's app has no registration in this tenant: nothing to delete"
         label = f"{kind} {target.label!r} (app id {caller.app_id})"
         item = PlanItem(
             action_id=_RELEASE_ID, title=f"Delete closegate's own {kind} (its last API call)", fixes="CG-010",
@@ -221,7 +230,7 @@ class PortalHandoffCloser:
             undo="restore within 30 days from the recycle bin (deleted applications)", portal_steps=(),
             portal_link="", targets=(target,))
         plan = Plan(tenant_id, domain, context.record.run_id, context.now, _PLAN_MAX_AGE_MINUTES, release_scope, (item,))
-        return plan, release_scope, label
+        return plan, label
 
 
 def _item(record: RunRecord, spec: ActionSpec, targets: tuple[Target, ...]) -> PlanItem:

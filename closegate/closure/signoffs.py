@@ -6,9 +6,10 @@ SHA-256 (`run_id`), and `closegate signoff` refuses a run record whose content n
 "public_key", "category"}: `signature` (optional) is a base64 Ed25519 signature over the ASCII run id
 (for a legal sign-off over "legal:" and the run id, so an approval cannot be relabelled as the other
 kind), `public_key` the signer's key (base64 raw bytes or PEM). Only sign-offs whose run_id equals the
-run's hash belong to it. Appends are atomic and serialised by a lock, so two officers signing at once
-never lose each other's approval. Reports render what this module reads; the gate counts with
-`SignoffRequirement`.
+run's hash belong to it. Each entry also carries the keyed tag of the installation that recorded it
+(`integrity`, closegate.tags), so an approval edited in the file is named as edited. Appends are atomic
+and serialised by a lock, so two officers signing at once never lose each other's approval. Reports
+render what this module reads; the gate counts with `SignoffRequirement`.
 
 A legal sign-off (category "legal", `closegate signoff --legal`) is a person in a legal role accepting
 the legal holds a run shows (CG-019). The gate counts it for the checks marked `legal_signoff` only: it
@@ -22,7 +23,7 @@ import binascii
 import fcntl
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from closegate.errors import ConfigError
 from closegate.files import write_atomic
 from closegate.keys import fingerprint, public_key_from_text, public_key_text
 from closegate.models import RunRecord, iso, parse_time
+from closegate.tags import RecordKey, installation_key
 
 __all__ = [
     "FILE_NAME",
@@ -59,6 +61,7 @@ FILE_NAME = "signoffs.json"
 GENERAL = ""  # an approval of the run, counted toward [signoff] required
 LEGAL = "legal"  # a legal sign-off: accepts the legal holds of the run (closegate.gate)
 _CATEGORIES = frozenset({GENERAL, LEGAL})
+TAG_KIND = "signoff"
 
 
 class Verification(Enum):
@@ -116,21 +119,43 @@ class SignOff:
         return fingerprint(self.public_key)
 
 
-def load(directory: Path) -> tuple[SignOff, ...]:
-    """Every sign-off in `directory`/signoffs.json, in recorded order; () when there is no file."""
-    path = Path(directory) / FILE_NAME
-    if not path.exists():
-        return ()
+def _entries(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ValueError("the file holds a JSON list of sign-offs")
-        return tuple(SignOff.from_json(item) for item in data)
+        for item in data:
+            SignOff.from_json(item)
     except (ValueError, TypeError, AttributeError) as exc:
         raise ConfigError(
             f"{path} is not a closegate sign-offs file ({exc})",
             "restore it from the run's archive or record the sign-offs again with `closegate signoff`",
         ) from exc
+    return data
+
+
+def load(directory: Path, key: RecordKey | None = None, *,
+         warn: Callable[[str], None] | None = None) -> tuple[SignOff, ...]:
+    """Every sign-off in `directory`/signoffs.json, in recorded order; () when there is no file.
+
+    An entry edited after closegate recorded it is an IntegrityError. One this installation did not
+    record is refused too (the gate counts only approvals it can vouch for), unless `warn` is given:
+    a report shows such approvals, with what their own signatures prove, and says why.
+    """
+    path = Path(directory) / FILE_NAME
+    if not path.exists():
+        return ()
+    entries = _entries(path)
+    key = key or installation_key()
+    for number, item in enumerate(entries, start=1):
+        provenance = key.provenance(TAG_KIND, item, f"{path} (sign-off {number}, by {item.get('by')})")
+        if warn is None:
+            provenance.require(f"{path} (sign-off {number})", "record the approval again with `closegate signoff` "
+                               "on this installation (or configure the record key that recorded it: [records] "
+                               "key_file)")
+        elif not provenance.here:
+            warn(provenance.warning(f"{path} (sign-off {number})"))
+    return tuple(SignOff.from_json(item) for item in entries)
 
 
 def for_run(signoffs: Sequence[SignOff], run_id: str) -> tuple[SignOff, ...]:
@@ -163,18 +188,21 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def append_signoff(directory: Path, signoff: SignOff) -> Path:
-    """Add `signoff` to DIR/signoffs.json atomically; refuses a second approval by the same person."""
+def append_signoff(directory: Path, signoff: SignOff, key: RecordKey | None = None) -> Path:
+    """Add `signoff`, tagged, to DIR/signoffs.json atomically; refuses a second approval by the same person
+    and a file holding approvals this installation did not record (they would never count)."""
     path = directory / FILE_NAME
+    key = key or installation_key()
     with _locked(directory):
-        existing = load(directory)
+        existing = load(directory, key)
         same = [s for s in for_run(existing, signoff.run_id)
                 if _person(s) == _person(signoff) and s.category == signoff.category]
         if same:
             kind = "a legal sign-off of" if signoff.is_legal else "off"
             raise ConfigError(f"{signoff.by} already signed {kind} run {signoff.run_id[:16]} on {same[0].when}",
                               "each person signs a run once; another approver signs with their own name")
-        data = [asdict(s) for s in (*existing, signoff)]
+        # The entries already recorded are kept exactly as read: their tags cover their values.
+        data = [*(_entries(path) if path.exists() else []), key.sealed(TAG_KIND, asdict(signoff))]
         write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from closegate.attestations import Attestation, load, save
-from closegate.commands._common import fail
+from closegate.commands._common import fail, visible
 from closegate.commands.audit import DEFAULT_OUT
 from closegate.errors import ClosegateError, ConfigError
 from closegate.registry import catalog
@@ -67,5 +67,5 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
         except ClosegateError as exc:
             fail(exc)
         until = f", expires {done.expires:%Y-%m-%d}" if done.expires else ""
-        click.echo(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}; "
-                   "run `closegate audit` to apply it")
+        click.echo(visible(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}; "
+                           "run `closegate audit` to apply it"))

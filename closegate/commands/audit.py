@@ -20,14 +20,15 @@ from rich.table import Table
 from rich.text import Text
 
 from closegate.attestations import load as load_attestations
-from closegate.commands._common import CANNOT_RUN, fail
+from closegate.commands._common import CANNOT_RUN, fail, shown, visible, warn_if_untagged
 from closegate.commands._rendering import rendering
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
-from closegate.records import write_record
+from closegate.records import tagged_json, write_record
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
 from closegate.session import open_session
+from closegate.tags import RecordKey
 
 __all__ = ["CANNOT_RUN", "DEFAULT_OUT", "EXIT_CODES", "register", "write_run"]
 
@@ -44,11 +45,11 @@ def _ids(text: str | None) -> frozenset[str]:
     return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())
 
 
-def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True,
+def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True, key: RecordKey | None = None,
               progress: Callable[[str], None] | None = None) -> Path:
-    """Write DIR/run.json (closegate.records), then the HTML, PDF and JUnit reports and the object
-    lists (report-objects/*.csv) beside it; `progress` hears what is rendering (reporting.render)."""
-    path = write_record(record, out_dir)
+    """Write DIR/run.json (closegate.records, tagged with `key`), then the HTML, PDF and JUnit reports and
+    the object lists (report-objects/*.csv) beside it; `progress` hears what is rendering (reporting.render)."""
+    path = write_record(record, out_dir, key)
     if reports:
         from closegate.reporting import write_reports
 
@@ -75,8 +76,8 @@ def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in evidence.items():
         if isinstance(value, list) and value:
-            shown, more = bounded(value, _EVIDENCE_LINES)
-            items = ", ".join(_short(v) for v in shown) + (f" and {more} more" if more else "")
+            first, more = bounded(value, _EVIDENCE_LINES)
+            items = ", ".join(_short(v) for v in first) + (f" and {more} more" if more else "")
             lines.append(f"{key.replace('_', ' ')}: {items}")
     return lines
 
@@ -90,7 +91,7 @@ def _short(value: Any) -> str:
 
 
 def print_record(record: RunRecord, console: Console) -> None:
-    table = Table(title=f"closegate audit of {record.tenant.name or record.tenant.id}", show_lines=False)
+    table = Table(title=f"closegate audit of {shown(record.tenant.name or record.tenant.id)}", show_lines=False)
     for column in ("Step", "Check", "Status", "Result"):
         table.add_column(column, overflow="fold")
     groups = [(f"{int(step)} {step.title}", [r for r in record.results if r.step is step and not r.records])
@@ -101,13 +102,14 @@ def print_record(record: RunRecord, console: Console) -> None:
         for index, r in enumerate(rows):
             label = title if index == 0 else ""
             status = r.status.value + ("" if r.blocking else " (advisory)")
-            detail = "\n".join([r.message, *(_evidence_lines(dict(r.evidence)) if r.status is Status.FAIL else [])])
+            detail = [r.message, *(_evidence_lines(dict(r.evidence)) if r.status is Status.FAIL else [])]
             if r.status is Status.ERROR and r.error:
-                detail += f"\nfix: {r.error.get('fix') or r.fix}"
-            table.add_row(Text(label), Text(f"{r.check_id} {r.title}"), Text(status, style=_STYLE[r.status]),
-                          Text(detail))
+                detail.append(f"fix: {r.error.get('fix') or r.fix}")
+            # Each line neutralised on its own: a newline inside a tenant's name must not start a row of its own.
+            table.add_row(Text(label), Text(visible(f"{r.check_id} {r.title}")), Text(status, style=_STYLE[r.status]),
+                          Text("\n".join(visible(line) for line in detail)))
     console.print(table)
-    console.print(Text(f"earliest closure: {record.earliest_closure.reason}"))
+    console.print(Text(f"earliest closure: {visible(record.earliest_closure.reason)}"))
     if not record.complete:
         console.print("[yellow]partial run (--only/--skip): it cannot open the gate[/]")
     console.print(f"verdict: [bold]{record.verdict.value.replace('_', ' ')}[/]  run {record.run_id[:16]}")
@@ -123,16 +125,20 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
     try:
         attestations = load_attestations(out)
         session = open_session(config)
+        key = session.record_key()
+        warn_if_untagged(key)
         with _progress(err, enabled=not as_json and err.is_terminal) as progress:
             record = run(session.reader(), catalog(), RunSettings(
                 only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=session.settings.tenant_id,
                 cloud=session.settings.cloud.name, request_stats=session.stats.snapshot, progress=progress))
         with rendering(err, enabled=reports and not as_json) as progress_line:
-            path = write_run(record, out, reports=reports, progress=progress_line)
+            path = write_run(record, out, reports=reports, key=key, progress=progress_line)
     except ClosegateError as exc:
         fail(exc)
     if as_json:
-        click.echo(json.dumps(record.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+        # The document run.json holds, tag included; ASCII so a tenant's control characters reach the
+        # terminal only as JSON escapes (it parses to the same record).
+        click.echo(json.dumps(tagged_json(record, key), indent=2, sort_keys=True, ensure_ascii=True))
     else:
         console = Console(width=None if sys.stdout.isatty() else 160)
         print_record(record, console)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from closegate.commands._common import fail, read_signing_key
+from closegate.commands._common import fail, read_signing_key, visible
 from closegate.errors import ClosegateError, ConfigError
 
 __all__ = ["register"]
@@ -53,7 +53,7 @@ def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: 
         def report(entry, reused):  # type: ignore[no-untyped-def]
             what = "unavailable: " + entry.unavailable if entry.unavailable else f"{entry.objects} objects"
             sealed = f", encrypted to {entry.recipient[:16]}..." if entry.recipient else ""
-            click.echo(f"  {entry.name:<28} {what}{sealed}{' (kept from the interrupted run)' if reused else ''}")
+            click.echo(visible(f"  {entry.name:<28} {what}{sealed}{' (kept from the interrupted run)' if reused else ''}"))
 
         click.echo(f"backing up tenant {settings.tenant_id} to {directory}")
         result = export_backup(session.graph, directory, replace=replace, sign_key=key, clock=clock,
@@ -87,9 +87,9 @@ def _verify(directory: Path, pubkey: Path | None) -> None:
         return
     check = verify_backup(directory, key)
     for note in check.notes:
-        click.echo(f"note: {note}")
+        click.echo(visible(f"note: {note}"))
     for problem in check.problems:
-        click.echo(problem, err=True)
+        click.echo(visible(problem), err=True)
     if check.problems:
         click.echo(f"{directory}: {len(check.problems)} problems; this backup cannot be trusted", err=True)
         sys.exit(NOT_VERIFIED)
@@ -177,8 +177,8 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
             _fail(exc)
             return
         for c in made:
-            click.echo(f"attested: {c.scope or 'all'} content backed up with {c.tool} to {c.location} "
-                       f"on {c.taken:%Y-%m-%d} by {c.by}")
+            click.echo(visible(f"attested: {c.scope or 'all'} content backed up with {c.tool} to {c.location} "
+                               f"on {c.taken:%Y-%m-%d} by {c.by}"))
 
 
 def _date(text: str) -> datetime:

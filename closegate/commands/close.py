@@ -1,7 +1,9 @@
 """`closegate close`: open the final gate for one run, do what the API allows, and watch the tenant go.
 
 The command wires objects and maps outcomes to exit codes; the gate (closegate.gate) decides, the
-closer (closegate.closure.final_step) acts, and the probe (closegate.closure.evidence) proves. Once
+closer (closegate.closure.final_step) acts, and the probe (closegate.closure.evidence) proves. The run
+file only names what was signed: right before acting, close audits the tenant again (written beside it
+as close-audit.json) and the gate judges that audit, so no file can stand in for the tenant. Once
 the GO certificate of a run exists, running close again for that run only waits (closegate may no
 longer be able to sign in by then: it deleted its own registration), so a wait that timed out can
 simply be resumed with --wait.
@@ -22,8 +24,9 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
+from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
 from closegate.models import Status
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 SHUT, TIMED_OUT = 1, 3
+CLOSE_AUDIT_FILE = "close-audit.json"  # the audit close runs right before acting: what the gate judged
 
 
 def _utc_now() -> datetime:
@@ -45,7 +49,7 @@ def _utc_now() -> datetime:
 def _print_shut(reasons: tuple[str, ...], console: Console) -> None:
     console.print(f"[bold red]gate SHUT[/]: {len(reasons)} condition(s) unmet; nothing was changed")
     for reason in reasons:
-        console.print(f"  - {reason}", markup=False, highlight=False)
+        console.print(f"  - {visible(reason)}", markup=False, highlight=False)
 
 
 def _print_final(final: FinalStep, console: Console) -> None:
@@ -54,19 +58,19 @@ def _print_final(final: FinalStep, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for a in final.actions:
         table.add_row(a.action_id, str(a.planned), str(a.changed), str(a.already_done), str(a.skipped),
-                      str(a.failed), "\n".join(a.notes))
+                      str(a.failed), Text("\n".join(visible(n) for n in a.notes)))
     console.print(table)
     console.print(f"journal: {final.journal} (head {final.journal_head[:16]})", markup=False)
 
 
 def _print_handoff(final: FinalStep, console: Console) -> None:
-    console.print(f"closegate's own registration: {final.own_app}", markup=False)
+    console.print(f"closegate's own registration: {visible(final.own_app)}", markup=False, highlight=False)
     if final.tenant_deleted:
         console.print("the closer deleted the tenant through the API: no portal step remains")
         return
     console.print("[bold]The portal step for the Global Administrator[/] (no public API deletes a workforce tenant):")
     for n, step in enumerate(final.handoff, 1):
-        console.print(f"  {n}. {step}", markup=False, highlight=False)
+        console.print(f"  {n}. {visible(step)}", markup=False, highlight=False)
 
 
 def _wait(config: Path | None, certificate: GoCertificate, out: Path, poll_seconds: float, timeout_minutes: float,
@@ -129,13 +133,19 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     )
     from closegate.closure.signoffs import SignoffRequirement
     from closegate.gate import LiveTenant, decide
-    from closegate.records import read_record
+    from closegate.records import read_record, write_record
     from closegate.registry import catalog
     from closegate.remediation.requirements import live_requirements
     from closegate.reporting.go_certificate import render_go_certificate_pdf
+    from closegate.runner import RunSettings
+    from closegate.runner import run as audit
     from closegate.session import open_session
+    from closegate.tags import installation_key
 
-    record = read_record(run)
+    # The gate refuses a run or a sign-off this installation did not write, or that was edited after
+    # it did (closegate.tags): a forged file must not even reach the decision, let alone the tenant.
+    records_key = installation_key(config)
+    record = read_record(run, records_key)
     out = run.parent
     key = read_signing_key(sign_key)
     if (out / JSON_FILE).exists():
@@ -148,37 +158,43 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
                 return 0
             return _wait(config, existing, out, poll_seconds, timeout_minutes, console)
 
+    signoffs = signoff_file.load(out, records_key)
     session = open_session(config)
     settings = session.settings
+    requirement = SignoffRequirement(signoffs, settings.signoff_required)
     org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
-    requirement = SignoffRequirement(signoff_file.load(out), settings.signoff_required)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
     attestations = load_attestations(out)
+    console.print(f"auditing {shown(org.display_name)} again before acting: the gate judges the tenant as it is now")
+    fresh = audit(session.reader(), catalog(), RunSettings(
+        attestations=attestations, tenant_id=settings.tenant_id, cloud=settings.cloud.name,
+        request_stats=session.stats.snapshot))
+    write_record(fresh, out, records_key, name=CLOSE_AUDIT_FILE)
 
     def gate(typed: str | None) -> GateDecision:
         return decide(record, catalog(), now=_utc_now(), max_age=max_age, attestations=attestations,
-                      signoffs=requirement, live=live, confirmation=typed)
+                      signoffs=requirement, live=live, confirmation=typed, fresh=fresh)
 
     decision = gate(confirm)
     if decision.open and confirm is None:
-        console.print(f"the gate is open for run {record.run_id[:16]} of {org.display_name}. What follows purges "
-                      "the recycle bin (irreversible) and deletes closegate's own registration.")
-        decision = gate(click.prompt(f"Type the primary domain of the tenant to close ({org.primary_domain})",
+        console.print(f"the gate is open for run {record.run_id[:16]} of {shown(org.display_name)}. What follows "
+                      "purges the recycle bin (irreversible) and deletes closegate's own registration.")
+        decision = gate(click.prompt(f"Type the primary domain of the tenant to close ({visible(org.primary_domain)})",
                                      err=True))
     if not decision.open:
         _print_shut(decision.reasons, console)
         return SHUT
-    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {org.display_name} ({org.id})")
+    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {shown(org.display_name)} ({shown(org.id)})")
     for signoff in requirement.legal(record.run_id, _utc_now()):
         failing = [r.check_id for r in record.results if r.status is Status.FAIL and r.legal_signoff]
-        console.print(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the legal holds "
-                      "it names are destroyed with the tenant", markup=False)
+        console.print(visible(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the "
+                              "legal holds it names are destroyed with the tenant"), markup=False)
 
     now = _utc_now()
     closer = PortalHandoffCloser(delete_own_app=not keep_own_app)
     final = closer.close(ClosureContext(record, session.graph, session.reader,
-                                        live_requirements(session.reader, org.id), out, now))
+                                        live_requirements(session.reader, org.id), out, now, key=records_key))
     _print_final(final, console)
     if not final.complete:
         console.print("[bold red]the final step is incomplete[/]: no GO certificate was issued and closegate kept "
@@ -208,7 +224,8 @@ def register(group: click.Group) -> None:
     @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="closegate.toml (default: ./closegate.toml if present, else AZURE_* environment).")
     @click.option("--run", "run", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                  help="The fresh run record the gate judges (sign-offs and attestations are read beside it).")
+                  help="The fresh run record the sign-offs are bound to (they and the attestations are read "
+                       "beside it); close audits the tenant again and the gate judges that audit against it.")
     @click.option("--confirm", default=None, metavar="DOMAIN",
                   help="The tenant's primary domain, typed for automation instead of at the prompt.")
     @click.option("--wait", is_flag=True, help="Then poll until Entra reports the tenant gone; write the evidence.")
@@ -227,7 +244,8 @@ def register(group: click.Group) -> None:
         \b
         The gate opens only for a fresh, complete run of this tenant where every blocking check passed
         and every attestation is recorded, with the required sign-offs bound to it, once the operator
-        has typed the tenant's primary domain. Then closegate purges the recycle bin, disables the
+        has typed the tenant's primary domain, and only if the audit close runs right before acting
+        (close-audit.json) is READY and matches that run. Then closegate purges the recycle bin, disables the
         Microsoft service principals that cannot be deleted, and deletes its own registration as its
         last API call (it cannot sign in after that), writes go-certificate.json/.pdf beside RUN and
         prints the portal step. With --wait it then polls the tenant's public sign-in metadata until

@@ -119,6 +119,7 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from closegate.config import load_settings
+    from closegate.files import write_atomic
 
     demo.step("10. General Counsel accepts the active legal hold; the approvers sign off the run (bound to its hash)")
     required = load_settings(Path(config)).signoff_required
@@ -130,11 +131,8 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
     run_json = str(after / "run.json")
 
     def new_key(name: str) -> Path:
-        key = keys / f"{name}.pem"
-        key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        return write_atomic(keys / f"{name}.pem", Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        key.chmod(0o600)
-        return key
 
     demo.run(["signoff", "--legal", "--run", run_json, "--by", _COUNSEL[0], "--role", _COUNSEL[1],
               "--sign-key", str(new_key("counsel"))])

@@ -16,7 +16,7 @@ import click
 
 from closegate import facts
 from closegate import permissions as perms
-from closegate.commands._common import fail
+from closegate.commands._common import fail, visible
 from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
 from closegate.facts import AZURE_SUBSCRIPTIONS, B2C_ONLY, B2C_TENANT_TYPE, CALLER, ORGANIZATION
@@ -178,10 +178,12 @@ def register(group: click.Group) -> None:
         if as_json:
             click.echo(json.dumps(_as_json(result), indent=2, sort_keys=True))
         else:
-            click.echo("\n".join(_render(result)))
+            # Tenant and caller names are the tenant's to choose: each line is neutralised (closegate.text).
+            click.echo("\n".join(visible(line) for line in _render(result)))
         if result.missing:
             # The one stderr line a script sees; the diagnosis above (stdout) has the per-permission fixes.
             names = sorted({f"{n.resource}:{n.permission}" for n in result.missing})
-            click.echo(f"closegate doctor: {len(names)} permission(s) missing ({', '.join(names)}): grant them to the "
-                       f"app registration {result.app_id} and grant admin consent, as listed above", err=True)
+            click.echo(visible(f"closegate doctor: {len(names)} permission(s) missing ({', '.join(names)}): grant them "
+                               f"to the app registration {result.app_id} and grant admin consent, as listed above"),
+                       err=True)
         ctx.exit(2 if result.missing else 0)

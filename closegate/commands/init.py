@@ -97,6 +97,13 @@ def render(*, tenant: str, client_id: str, method: str, cloud: str, certificate:
         "[signoff]",
         f"required = {signoffs}  # approvals `closegate close` needs, each bound to the run's hash",
         "",
+        "[records]",
+        "# The key that tags every run, plan, journal and sign-off closegate writes, so a file edited after",
+        "# it was written is named as edited and `close` and `remediate --apply` refuse it. It lives outside",
+        "# the output folders (default $XDG_STATE_HOME/closegate/record.key, created 0600 on first use); an",
+        "# officer signing off on another machine needs the same key to record an approval close accepts.",
+        '# key_file = "/secure/closegate/record.key"',
+        "",
     ]
     return "\n".join(lines)
 

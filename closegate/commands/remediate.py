@@ -6,6 +6,7 @@ journal make every decision (closegate.remediation.workflow, which the demo and 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,8 +24,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from closegate.commands._common import fail
+from closegate.commands._common import fail, shown, visible, warn, warn_if_untagged
 from closegate.commands.audit import DEFAULT_OUT, write_run
 from closegate.errors import ClosegateError, IntegrityError
 from closegate.facts import CALLER
@@ -32,11 +34,12 @@ from closegate.models import iso
 from closegate.remediation.actions import Kind, Reversibility
 from closegate.remediation.executor import ExecutionOptions
 from closegate.remediation.journal import Journal, operation_id, read_state, verify
-from closegate.remediation.outcomes import ItemReport
+from closegate.remediation.outcomes import Hold, ItemReport
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA
 from closegate.remediation.plan import Plan, load_plan, write_plan
 from closegate.remediation.workflow import apply_plan, fresh_run, make_plan, point_of_no_return, preflight
 from closegate.session import open_session
+from closegate.tags import installation_key
 
 __all__ = ["print_plan", "print_summary", "register"]
 
@@ -51,8 +54,14 @@ def _utc_now() -> datetime:
 # -- plan -----------------------------------------------------------------------------------------
 
 
+def _cell(*lines: str) -> Text:
+    """A table cell of lines from a plan or the tenant: each neutralised, never read as markup."""
+    return Text("\n".join(visible(line) for line in lines))
+
+
 def print_plan(plan: Plan, console: Console) -> None:
-    table = Table(title=f"remediation plan {plan.plan_hash[:16]} for {plan.primary_domain} (run {plan.run_id[:16]})")
+    table = Table(title=f"remediation plan {plan.plan_hash[:16]} for {shown(plan.primary_domain)} "
+                        f"(run {plan.run_id[:16]})")
     for column in ("Step", "Action", "Kind", "Objects", "Reversibility", "Requires", "Permissions"):
         table.add_column(column, overflow="fold")
     for item in plan.items:
@@ -61,15 +70,17 @@ def print_plan(plan: Plan, console: Console) -> None:
         if item.planning_error:
             objects = f"could not plan: {item.planning_error}"
         title = item.title + (f" (only with {item.opt_in})" if item.opt_in else "")
-        table.add_row(str(int(item.step)), f"{item.action_id}\n{title}", item.kind.value, objects, reversibility,
-                      ", ".join(item.requires) or "-", "\n".join(item.permissions) or "-")
+        table.add_row(_cell(str(int(item.step))), _cell(item.action_id, title), _cell(item.kind.value),
+                      _cell(objects), _cell(reversibility), _cell(", ".join(item.requires) or "-"),
+                      _cell(*(item.permissions or ("-",))))
     console.print(table)
-    console.print(f"protected: {plan.scope.note}")
+    console.print(f"protected: {visible(plan.scope.note)}", markup=False, highlight=False)
     for item in plan.items:
         if item.kind is Kind.MANUAL:
-            console.print(f"[bold]{item.action_id}[/] (manual, confirmed by {item.fixes}): {item.portal_link}")
+            console.print(f"[bold]{shown(item.action_id)}[/] (manual, confirmed by {shown(item.fixes)}): "
+                          f"{shown(item.portal_link)}")
             for n, line in enumerate(item.portal_steps, 1):
-                console.print(f"  {n}. {line}", markup=False)
+                console.print(f"  {n}. {visible(line)}", markup=False, highlight=False)
 
 
 def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
@@ -78,20 +89,23 @@ def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: 
 
     try:
         session = open_session(config)
+        key = session.record_key()
+        warn_if_untagged(key)
         now = _utc_now()
         record, reader, new = fresh_run(session, run_path, now, load_attestations(out))
         if new:
-            write_run(record, out)
+            write_run(record, out, key=key)
         plan = make_plan(record, reader, session, now, closing_admin)
-        path = write_plan(plan, out)
+        path = write_plan(plan, out, key)
     except ClosegateError as exc:
         fail(exc)
     if as_json:
-        click.echo(plan.dumps(), nl=False)
+        # ASCII: JSON escapes keep a tenant's control characters away from the terminal, and parse the same.
+        click.echo(json.dumps(plan.to_json(key), indent=2, sort_keys=True, ensure_ascii=True))
         return
     console = Console(width=None if sys.stdout.isatty() else 160)
     print_plan(plan, console)
-    console.print(f"plan: {path}  sha256 {plan.plan_hash}")
+    console.print(f"plan: {path}  sha256 {plan.plan_hash}", markup=False)
 
 
 # -- remediate ------------------------------------------------------------------------------------
@@ -107,8 +121,8 @@ def _bars(console: Console) -> Iterator[Callable[[str, int, int], None]]:
         tasks: dict[str, Any] = {}
 
         def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=max(total, 1))
+            if label not in tasks:  # a plan's titles are the file's words: neutralised like a tenant's
+                tasks[label] = bar.add_task(shown(label), total=max(total, 1))
             bar.update(tasks[label], completed=done)
 
         yield update
@@ -121,8 +135,8 @@ def print_summary(reports: Sequence[ItemReport], console: Console, tenant_now: d
     for r in reports:
         why = [r.note] if r.note else []
         why += [f"{n} x {reason}" for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1])]
-        table.add_row(r.action_id, str(r.planned), str(r.changed),
-                      str(r.already_done), str(r.skipped), str(r.failed), "\n".join(why))
+        table.add_row(_cell(r.action_id), str(r.planned), str(r.changed),
+                      str(r.already_done), str(r.skipped), str(r.failed), _cell(*why))
     console.print(table)
     sync = next((r for r in reports if r.action_id == "turn_off_directory_sync"), None)
     if sync is not None and (sync.changed or sync.already_done):
@@ -131,17 +145,21 @@ def print_summary(reports: Sequence[ItemReport], console: Console, tenant_now: d
                       "graph-facts §3.2); synced users are deleted by a re-run after that")
 
 
-def _dry_run(plan_path: Path, step: int | None, purge: bool, console: Console) -> None:
-    plan = load_plan(plan_path)
+def _dry_run(config: Path | None, plan_path: Path, step: int | None, purge: bool, console: Console) -> None:
+    # A dry run changes nothing, so a plan or journal this installation did not write is shown with a
+    # warning (a colleague's plan may be reviewed here); applying it is refused.
+    key = installation_key(config)
+    plan = load_plan(plan_path, key, warn=warn)
     journal = plan_path.parent / "journal.jsonl"
-    state = read_state(journal) if journal.exists() else None
-    console.print(f"dry run of plan {plan.plan_hash[:16]} for {plan.primary_domain}: nothing is changed "
-                  "(add --apply to make these changes)")
+    state = read_state(journal, key, warn=warn) if journal.exists() else None
+    console.print(f"dry run of plan {plan.plan_hash[:16]} for {visible(plan.primary_domain)}: nothing is changed "
+                  "(add --apply to make these changes)", markup=False, highlight=False)
     for item in plan.items:
         if step is not None and int(item.step) != step:
             continue
         if item.kind is Kind.MANUAL:
-            console.print(f"- {item.action_id}: manual, {item.portal_link} (confirmed by {item.fixes})")
+            console.print(f"- {visible(item.action_id)}: manual, {visible(item.portal_link)} (confirmed by "
+                          f"{visible(item.fixes)})", markup=False, highlight=False)
             continue
         done = sum(1 for t in item.targets
                    if state is not None and state.done(operation_id(plan.plan_hash, item.action_id, t.object_id)))
@@ -149,50 +167,73 @@ def _dry_run(plan_path: Path, step: int | None, purge: bool, console: Console) -
         labels = ", ".join(t.label for t in item.targets[:3]) + (" ..." if len(item.targets) > 3 else "")
         marker = "  POINT OF NO RETURN" if item.point_of_no_return else ""
         reversible = "" if item.reversibility is Reversibility.REVERSIBLE else f" [{item.reversibility.value}]"
-        console.print(f"- {item.action_id}: would change {len(item.targets) - done} of {len(item.targets)}"
-                      f"{extra}{reversible}{marker}: {labels}", markup=False)
+        console.print(visible(f"- {item.action_id}: would change {len(item.targets) - done} of {len(item.targets)}"
+                              f"{extra}{reversible}{marker}: {labels}"), markup=False, highlight=False)
+
+
+def _held_back(reports: Sequence[ItemReport]) -> list[str]:
+    """One line per reason the run did less than the plan: automation must not read it as success."""
+    lines = []
+    waiting = [r for r in reports if r.hold is Hold.REQUIREMENTS]
+    if waiting:
+        which = "; ".join(f"{r.action_id} {r.note}" for r in waiting)
+        lines.append(f"{len(waiting)} action(s) applied nothing: {which}: make those checks PASS, then apply again")
+    refused = [r for r in reports if r.hold is Hold.REFUSED or r.refused]
+    if refused:
+        count = sum(r.refused for r in refused)
+        lines.append(f"closegate refused part of the plan ({count} object(s), "
+                     f"{sum(1 for r in refused if r.hold is Hold.REFUSED)} action(s)): the plan asks for what "
+                     "closegate would not do now; see the summary, then plan again")
+    return lines
 
 
 def _remediate(config: Path | None, plan_path: Path, apply: bool, step: int | None, confirm: str | None,
-               purge: bool, window: int) -> None:
+               purge: bool, window: int, closing_admin: str | None) -> None:
     err = Console(stderr=True)
     console = Console(width=None if sys.stdout.isatty() else 160)
     try:
         if not apply:
-            _dry_run(plan_path, step, purge, console)
+            _dry_run(config, plan_path, step, purge, console)
             return
         session = open_session(config)
-        plan = load_plan(plan_path)
+        plan = load_plan(plan_path, session.record_key())  # refused when edited or not written here
         preflight(plan, session.reader().read(CALLER), step, purge)
         if confirm is None:
-            confirm = click.prompt(f"Type the primary domain of the tenant to change ({plan.primary_domain})",
+            confirm = click.prompt(f"Type the primary domain of the tenant to change ({visible(plan.primary_domain)})",
                                    err=True)
         first = point_of_no_return(plan, step)
         if first is not None:
-            err.print(f"[bold red]point of no return:[/] {first.action_id} ({first.reversibility.value}); "
-                      f"{first.undo}")
+            err.print(f"[bold red]point of no return:[/] {shown(first.action_id)} ({first.reversibility.value}); "
+                      f"{shown(first.undo)}")
         with _bars(err) as progress:
-            reports = apply_plan(plan_path, session, confirm=confirm, progress=progress,
+            reports = apply_plan(plan_path, session, confirm=confirm, progress=progress, closing_admin=closing_admin,
                                  options=ExecutionOptions(step=step, purge=purge, window=window,
                                                           quota=DOCUMENTED_WRITE_QUOTA))
     except ClosegateError as exc:
         fail(exc)
     print_summary(reports, console, session.graph.last_date)
-    sys.exit(FAILED if any(r.failed for r in reports) else 0)
+    held = _held_back(reports)
+    for line in held:
+        click.echo(f"closegate remediate: {visible(line)}", err=True)
+    sys.exit(FAILED if held or any(r.failed for r in reports) else 0)
 
 
 def _verify(path: Path, repair: bool) -> None:
     console = Console()
+    key = installation_key()
     try:
-        report = verify(path)
+        report = verify(path, key)
         if repair and report.torn_tail_bytes:
-            Journal(path).close()
-            report = verify(path)
+            Journal(path, key).close()
+            report = verify(path, key)
     except IntegrityError as exc:
-        console.print(f"journal does not verify: {exc.one_line()}", markup=False)
+        console.print(f"journal does not verify: {visible(exc.one_line())}", markup=False, highlight=False)
         sys.exit(FAILED)
     console.print(f"journal {path}: {report.records} records, chain verified, head {report.last_hash[:16]}",
                   markup=False)
+    # A chain that verifies but was written elsewhere is still evidence: said, not refused.
+    if not report.provenance.here:
+        console.print(visible(report.provenance.warning(path)), markup=False, highlight=False)
     if report.truncation_notes:
         console.print(f"{report.truncation_notes} torn record(s) from interrupted writes were cut off, each noted")
     if report.torn_tail_bytes:
@@ -237,8 +278,10 @@ def register(group: click.Group) -> None:
     @click.option("--purge", is_flag=True, help="Also empty the recycle bin (irreversible).")
     @click.option("--window", type=click.IntRange(1, 2000), default=200, show_default=True,
                   help="Objects re-read and written per round.")
+    @click.option("--closing-admin", default=None, help="UPN of the Global Administrator who will delete the tenant, "
+                  "as given to `closegate plan` (app sign-in only; default: [tenant] closing_admin).")
     def remediate_command(config: Path | None, plan_path: Path, apply: bool, step: int | None, confirm: str | None,
-                          purge: bool, window: int) -> None:
+                          purge: bool, window: int, closing_admin: str | None) -> None:
         """Apply an approved plan: re-checks each object first, journals every change, resumes after a crash.
 
         \b
@@ -248,9 +291,10 @@ def register(group: click.Group) -> None:
           closegate remediate --apply --confirm contoso.onmicrosoft.com     (automation)
 
         \b
-        Exit codes: 0 done (skips are listed), 1 some changes failed, 2 refused or could not run.
+        Exit codes: 0 done (skips are listed), 1 some changes failed, an action waits for a check that must
+        PASS first, or closegate refused part of the plan; 2 refused or could not run.
         """
-        _remediate(config, plan_path, apply, step, confirm, purge, window)
+        _remediate(config, plan_path, apply, step, confirm, purge, window, closing_admin)
 
     @group.group("journal")
     def journal_group() -> None:

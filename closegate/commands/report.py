@@ -1,5 +1,7 @@
 """`closegate report` renders a run record's reports; `closegate verify` proves record, signature and
-reports belong together. Both work from files only: neither needs the tenant or credentials.
+reports belong together. Both work from files only: neither needs the tenant or credentials. Both read
+a record (and sign-offs) another installation wrote, saying so: they show and prove files, they never
+act on them; an edited one is refused (closegate.tags).
 
 verify exit codes: 0 everything verified, 1 something does not match (one line per problem naming
 the file and what is wrong), 2 the input cannot be used at all (missing file, not a run record).
@@ -14,7 +16,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from closegate.commands._common import read_signing_key
+from closegate.commands._common import read_signing_key, visible, warn
 from closegate.commands._rendering import rendering
 from closegate.errors import ClosegateError, IntegrityError
 from closegate.reporting.objects_csv import FOLDER as OBJECTS_FOLDER
@@ -55,11 +57,11 @@ def report(run: Path, out: Path | None, formats: str, page_size: str, sign_key: 
     from closegate.reporting import render
 
     try:
-        record = read_record(run)
+        record = read_record(run, warn=warn)
         key = read_signing_key(sign_key)
         with rendering(Console(stderr=True)) as progress:
             written = render(record, out or run.parent, _formats(formats), page_size=page_size,
-                             signoffs=signoff_file.load(run.parent), progress=progress)
+                             signoffs=signoff_file.load(run.parent, warn=warn), progress=progress)
         if key is not None:
             written.append(write_signature(record, key, out or run.parent))
     except ClosegateError as exc:
@@ -113,20 +115,23 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
         for path in (run, *reports, *((sig,) if sig else ()), *((public_key,) if public_key else ())):
             if not path.is_file():
                 raise _CannotRun(f"{path} does not exist or is not a file")
+        elsewhere: list[str] = []
         try:
-            record = read_record(run)
+            record = read_record(run, warn=elsewhere.append)
         except IntegrityError as exc:
             proofs.append(Proof(str(run), False, exc.cause))
         else:
             run_id = record.run_id
-            proofs.append(Proof(str(run), True, f"run record intact: run {run_id}"))
+            # Another installation's record verifies by its hash; whether closegate wrote it cannot be told here.
+            origin = f"; {elsewhere[0]}" if elsewhere else ", written by this installation"
+            proofs.append(Proof(str(run), True, f"run record intact: run {run_id}{origin}"))
             signature = sig or run.with_name(run.name + ".sig")
             if sig is not None or signature.is_file():
                 trusted = public_key.read_text(encoding="ascii") if public_key else None
                 proofs.append(verify_signature(record.canonical_bytes(), run_id, signature, trusted))
             elif public_key is not None:
                 proofs.append(Proof(str(run), False, "a public key was given but there is no signature to check"))
-            recorded = signoff_file.load(run.parent)
+            recorded = signoff_file.load(run.parent, warn=lambda _why: None)
             for path in reports:
                 if _kind(path) == "pdf":
                     proofs.append(verify_pdf(path, record, run_id, recorded))
@@ -141,7 +146,8 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
         click.echo(json.dumps({"verified": ok, "run_id": run_id, "proofs": [p.to_json() for p in proofs]}, indent=2))
     else:
         for proof in proofs:
-            click.echo(f"{'ok' if proof.ok else 'MISMATCH'} {proof.subject}: {proof.detail}", err=not proof.ok)
+            click.echo(visible(f"{'ok' if proof.ok else 'MISMATCH'} {proof.subject}: {proof.detail}"),
+                       err=not proof.ok)
     raise SystemExit(0 if ok else 1)
 
 

@@ -1,9 +1,11 @@
 """`closegate signoff`: record one person's approval of one run, bound to the run's hash.
 
-The command refuses a run record whose content no longer matches its run_id, so nobody can approve
-an edited record, and appends to signoffs.json beside run.json, where the reports and the gate read
-it. With --sign-key the approval is also signed (Ed25519 over the run id), so it can be checked without
-trusting the file it sits in.
+The command refuses a run record whose content no longer matches its run_id or its integrity tag,
+and one this installation did not write (closegate.tags): an officer approves what closegate audited,
+never a file someone handed over (to sign on another machine, share the record key with
+[records] key_file). It appends to signoffs.json beside run.json, where the reports and the gate read
+it, each approval tagged. With --sign-key the approval is also signed (Ed25519 over the run id), so it
+can be checked without trusting the file it sits in.
 """
 
 from __future__ import annotations
@@ -11,16 +13,12 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
+from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, visible, warn_if_untagged
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["register"]
 
@@ -50,18 +48,21 @@ def _legal_holds(record: RunRecord) -> list[str]:
     return held
 
 
-def _signoff(run: Path, by: str, role: str, key_path: Path | None, legal: bool) -> None:
+def _signoff(config: Path | None, run: Path, by: str, role: str, key_path: Path | None, legal: bool) -> None:
     from closegate.closure import signoffs as signoff_file
     from closegate.closure.signoffs import GENERAL, LEGAL, append_signoff, make_signoff
     from closegate.records import read_record
+    from closegate.tags import installation_key
 
     try:
-        record = read_record(run)
+        records_key = installation_key(config)
+        warn_if_untagged(records_key)
+        record = read_record(run, records_key)
         held = _legal_holds(record) if legal else []
         signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_signing_key(key_path),
                                category=LEGAL if legal else GENERAL)
-        path = append_signoff(run.parent, signoff)
-        bound = signoff_file.for_run(signoff_file.load(run.parent), record.run_id)
+        path = append_signoff(run.parent, signoff, records_key)
+        bound = signoff_file.for_run(signoff_file.load(run.parent, records_key), record.run_id)
     except ClosegateError as exc:
         fail(exc)
     except OSError as exc:
@@ -71,18 +72,21 @@ def _signoff(run: Path, by: str, role: str, key_path: Path | None, legal: bool) 
     how = (f"signed with Ed25519 key {signoff.key_fingerprint()}" if signoff.signature
            else "not cryptographically signed (pass --sign-key to sign)")
     what = "accepted the legal holds of" if legal else "approved"
-    click.echo(f"recorded: {signoff.by} ({signoff.role}) {what} run {record.run_id} of tenant "
-               f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at {signoff.when}, "
-               f"{how}")
+    click.echo(visible(f"recorded: {signoff.by} ({signoff.role}) {what} run {record.run_id} of tenant "
+                       f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at "
+                       f"{signoff.when}, {how}"))
     if legal:
-        click.echo(f"legal sign-off: closing the tenant destroys what these holds preserve: {', '.join(held)}; the "
-                   "gate accepts the legal-hold check for this run only (it is not one of the required approvals)")
+        click.echo(visible(f"legal sign-off: closing the tenant destroys what these holds preserve: {', '.join(held)}; "
+                           "the gate accepts the legal-hold check for this run only (it is not one of the required "
+                           "approvals)"))
     click.echo(f"{len(bound)} sign-off(s) now bound to this run in {path}")
     click.echo(f"the reports show it once re-rendered: closegate report {run}")
 
 
 def register(group: click.Group) -> None:
     @group.command("signoff")
+    @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="closegate.toml whose [records] key_file to use (default: ./closegate.toml if present).")
     @click.option("--run", "run", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
                   help="The run record to approve (run.json from `closegate audit`).")
     @click.option("--by", required=True, help="Full name of the person approving.")
@@ -95,7 +99,8 @@ def register(group: click.Group) -> None:
     # --key was this option's first name; report, backup and close call it --sign-key. Kept, unlisted,
     # so scripts written against the old name keep signing instead of failing on an unknown option.
     @click.option("--key", "old_key_path", type=_KEY, default=None, hidden=True)
-    def signoff(run: Path, by: str, role: str, legal: bool, key_path: Path | None, old_key_path: Path | None) -> None:
+    def signoff(config: Path | None, run: Path, by: str, role: str, legal: bool, key_path: Path | None,
+                old_key_path: Path | None) -> None:
         """Approve the run RUN: append a sign-off bound to its hash to signoffs.json beside it.
 
         With --legal, a person in a legal role accepts the active legal holds the run names (CG-019):
@@ -106,9 +111,9 @@ def register(group: click.Group) -> None:
           closegate signoff --run closegate-output/run.json --by "Carla Diaz" --role "Compliance officer" \\
               --sign-key carla.pem
           closegate signoff --legal --run closegate-output/run.json --by "Ada Lovelace" --role "General counsel"
-        Exit codes: 0 recorded, 2 refused (an edited run record, an unreadable key, a second approval
-        by the same person).
+        Exit codes: 0 recorded, 2 refused (an edited run record or one not written here, an unreadable
+        key, a second approval by the same person).
         """
         if key_path is not None and old_key_path is not None and key_path != old_key_path:
             raise click.UsageError("--key is the old name of --sign-key: give one key, with --sign-key")
-        _signoff(run, by, role, key_path or old_key_path, legal)
+        _signoff(config, run, by, role, key_path or old_key_path, legal)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import ipaddress
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +92,13 @@ def _pem_cert(*certs: x509.Certificate) -> bytes:
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
-def _write(path: Path, data: bytes, private: bool = False) -> Path:
-    path.write_bytes(data)
-    if private:
-        path.chmod(0o600)
+def _write(path: Path, data: bytes) -> Path:
+    # Owner-only like every file closegate writes (the demo keeps the emulator's state in its output
+    # folder), and from creation on: a key is never readable by others, not even for a moment.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     return path
 
 
@@ -118,7 +122,7 @@ def _self_signed(key: rsa.RSAPrivateKey, name: x509.Name, now: dt.datetime) -> x
 def generate_pki(directory: Path) -> Pki:
     """Create every key and certificate under `directory` (created if missing)."""
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _ca(ca_key, _name("closegate emulator CA"), now)
@@ -156,15 +160,15 @@ def generate_pki(directory: Path) -> Pki:
         directory=directory,
         ca_path=_write(directory / "ca.pem", _pem_cert(ca_cert)),
         server_cert_path=_write(directory / "server.pem", _pem_cert(server_cert, ca_cert)),
-        server_key_path=_write(directory / "server.key", _pem_key(server_key), private=True),
+        server_key_path=_write(directory / "server.key", _pem_key(server_key)),
         signing_key=signing_key,
         signing_cert=signing_cert,
-        app_key_path=_write(directory / "app.key", _pem_key(app_key), private=True),
+        app_key_path=_write(directory / "app.key", _pem_key(app_key)),
         app_cert_path=_write(directory / "app.pem", _pem_cert(app_cert)),
-        app_pfx_path=_write(directory / "app.pfx", pfx, private=True),
+        app_pfx_path=_write(directory / "app.pfx", pfx),
         app_pfx_password=pfx_password,
         app_cert=app_cert,
-        sni_key_path=_write(directory / "sni-app.key", _pem_key(sni_key), private=True),
+        sni_key_path=_write(directory / "sni-app.key", _pem_key(sni_key)),
         sni_cert_path=_write(directory / "sni-app.pem", _pem_cert(sni_cert, issuer_cert)),
         sni_cert=sni_cert,
         sni_issuer_cert=issuer_cert,

@@ -97,8 +97,15 @@ def write_config(directory: Path, endpoints: EmulatorEndpoints, registry: AppReg
     ])
     config = directory / CONFIG_NAME
     partial = directory / f".{CONFIG_NAME}.partial"
-    partial.write_text(text, encoding="utf-8")
-    partial.chmod(0o600)  # it holds client secrets
+    _write_private(partial, text)  # it holds client secrets
     os.replace(partial, config)
-    (directory / READY_NAME).write_text(base + "\n", encoding="utf-8")
+    _write_private(directory / READY_NAME, base + "\n")
     return config
+
+
+def _write_private(path: Path, text: str) -> None:
+    # 0600 from creation on, as every file closegate writes (the demo's output folder holds these too).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

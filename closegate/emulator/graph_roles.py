@@ -9,6 +9,7 @@ directoryRoles.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +101,7 @@ def _expand_principal(ctx: Ctx) -> bool:
     return bool(expand)
 
 
-def _with_principal(ctx: Ctx, shape: EntityShape, expand: bool):
+def _with_principal(ctx: Ctx, shape: EntityShape, expand: bool) -> Callable[[Any, tuple[str, ...] | None], dict[str, Any]]:
     state = ctx.state
 
     def build(row: Any, select: tuple[str, ...] | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from closegate import __version__
+from closegate import __version__, logs
 from closegate.errors import MalformedResponse, TransportError
 from closegate.graph import payload
 from closegate.graph.concurrency import AdaptiveLimiter
@@ -107,8 +107,20 @@ class GraphClient:
         return [item for page in self.iter_pages(path, **kw) for item in page]
 
     def download(self, url: str) -> bytes:
-        """GET a pre-authenticated URL (usage-report CSVs, graph-facts §1.1) without any Authorization header."""
-        return self.send("GET", url, authenticated=False).body
+        """GET a pre-authenticated URL (usage-report CSVs, graph-facts §1.1) without any Authorization header.
+
+        Such a URL is a credential for as long as it lives (its path or query carries the token), so it
+        is never recorded: the request statistics, the run record, the reports and every error name only
+        its host, as a redirect target; the log file redacts it (closegate.logs.remember_secret)."""
+        parts = urlsplit(url)
+        for secret in (url, f"{parts.path}?{parts.query}", parts.path, parts.query):
+            logs.remember_secret(secret)
+        label = f"GET {parts.hostname or 'unknown host'} (redirect target)"
+        try:
+            return self.send("GET", url, authenticated=False, label=label).body
+        except TransportError as exc:
+            raise TransportError(f"the download from {label[4:]} failed ({type(exc.__cause__).__name__})",
+                                 "check connectivity and run again") from None
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -130,10 +142,13 @@ class GraphClient:
         json_body: Any = None,
         idempotent: bool = False,
         authenticated: bool = True,
+        label: str | None = None,
     ) -> HttpResponse:
+        """The one request loop. `label` replaces the URL wherever the request is counted or named in an
+        error (a pre-authenticated download's URL must appear nowhere)."""
         method = method.upper()
         body = json.dumps(json_body, separators=(",", ":")).encode() if json_body is not None else None
-        endpoint = template(method, url)
+        endpoint = label or template(method, url)
         units = resource_units(method, url)
         refreshed = False
         uncertain = False  # an earlier attempt may have reached the server
@@ -170,7 +185,7 @@ class GraphClient:
                     self.limiter.throttled(wait_s)
                 if attempt >= self.policy.max_attempts or (wait_s or 0) > self.policy.max_retry_after:
                     self.stats.record_error(endpoint)
-                    raise self._error(method, url, resp, attempts=attempt)
+                    raise self._error(method, url, resp, attempts=attempt, label=label)
                 uncertain = uncertain or resp.status == 504
                 self.sleep(self.policy.delay(attempt, wait_s))
                 continue
@@ -180,7 +195,7 @@ class GraphClient:
                 return HttpResponse(204, resp.headers, b"", resp.url)
             if resp.status >= 400:
                 self.stats.record_error(endpoint)
-                raise self._error(method, url, resp, attempts=attempt)
+                raise self._error(method, url, resp, attempts=attempt, label=label)
             self.limiter.succeeded()
             return resp
 
@@ -230,9 +245,9 @@ class GraphClient:
                                     "report this response")
         return data
 
-    def _error(self, method: str, url: str, resp: HttpResponse, *, attempts: int) -> Exception:
+    def _error(self, method: str, url: str, resp: HttpResponse, *, attempts: int, label: str | None) -> Exception:
         return error_from_response(method, url, resp, grant_kind=self.grant_kind, client_id=self.client_id,
-                                   arm=self.arm, attempts=attempts)
+                                   arm=self.arm, attempts=attempts, where=label)
 
 
 def _units(resp: HttpResponse, estimate: int) -> int:

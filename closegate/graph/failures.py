@@ -49,11 +49,13 @@ def error_from_response(
     client_id: str = "",
     arm: bool = False,
     attempts: int = 1,
+    where: str | None = None,
 ) -> GraphError:
+    """`where` names the request instead of its URL's template (a pre-authenticated download's URL)."""
     code, message, rid = error_body(resp.body)
     rid = resp.header("request-id") or resp.header("x-ms-request-id") or rid
     info = describe(method, url)
-    where = info.template
+    where = where or info.template
     detail = f"{resp.status} {code}".strip() + (f" ({message})" if message else "")
     kw: dict[str, Any] = {"status": resp.status, "code": code, "request_id": rid, "method": method.upper(),
                           "path": where.split(" ", 1)[1]}

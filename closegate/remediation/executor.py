@@ -1,27 +1,34 @@
-"""Applies an approved plan: journal first, re-read before every destructive batch, never off the plan.
+"""Applies an approved plan: journal first, re-read before every destructive batch, never off the plan,
+and never on the plan's word alone.
 
-For each automated item, in plan order: the checks it requires must PASS now; operations the journal
-already finished are skipped; the rest go in windows. For a window the executor re-reads the objects,
-skips any that vanished, changed since the plan, or are protected (closing admin, caller), records
-those decisions, fsyncs an intent per remaining write, sends the writes ($batch of 20 where Graph
-allows, paced under the documented write quota), and fsyncs a result per answer. An operation whose
-intent has no result was interrupted: its re-read decides (a delete whose object is now gone is done).
+The plan is a proposal; the guard (closegate.remediation.guard) is the authority. For each automated
+item, in plan order: it must be closegate's own action (its effect, requirements and opt-in are the
+catalog's, whatever the file says); the checks it requires must PASS now; a fresh plan from a fresh
+read says which objects may be written at all; operations the journal already finished are skipped;
+the rest go in windows. For a window the executor asks who is protected now, re-reads the objects,
+refuses any that are (or belong to) the closing admin, the caller or closegate's own app, or that no
+fresh plan contains, skips any that vanished or changed since the plan, records those decisions,
+fsyncs an intent per remaining write (built from the fresh target), sends the writes ($batch of 20
+where Graph allows, paced under the documented write quota), and fsyncs a result per answer. An
+operation whose intent has no result was interrupted: its re-read decides (a delete whose object is
+now gone is done).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from closegate.errors import ClosegateError, NotFound, PermissionDenied
 from closegate.graph import BatchItem, BatchRunner, GraphClient
 from closegate.models import Status
-from closegate.remediation.actions import Kind, Scope, Target
+from closegate.remediation.actions import Kind, Target
 from closegate.remediation.effects import EFFECTS, Effect, Request
+from closegate.remediation.guard import PROTECTED, Guard, Protected
 from closegate.remediation.journal import Journal, operation_id
-from closegate.remediation.outcomes import ItemReport, Outcome
+from closegate.remediation.outcomes import Hold, ItemReport, Outcome
 from closegate.remediation.pacing import DOCUMENTED_WRITE_QUOTA, Pacer, WriteQuota
 from closegate.remediation.plan import Plan, PlanItem
 from closegate.remediation.requirements import Requirements
@@ -29,6 +36,7 @@ from closegate.remediation.requirements import Requirements
 __all__ = ["ExecutionOptions", "Executor", "ItemReport"]
 
 _WRITE = None  # _decide: no outcome yet, the object must be written
+UNPLANNED = "not in a fresh plan of the tenant as it is now: closegate would not make this change"
 
 Progress = Callable[[str, int, int], None]
 _GONE = object()
@@ -44,7 +52,7 @@ class ExecutionOptions:
 
 class Executor:
     def __init__(self, plan: Plan, graph: GraphClient, arm: GraphClient | None, journal: Journal, *,
-                 requirements: Requirements, live_scope: Scope, options: ExecutionOptions = ExecutionOptions(),
+                 requirements: Requirements, guard: Guard, options: ExecutionOptions = ExecutionOptions(),
                  progress: Progress = lambda label, done, total: None,
                  pacer: Pacer | None = None, ca_pacer: Pacer | None = None) -> None:
         self.plan = plan
@@ -52,8 +60,9 @@ class Executor:
         self.arm = arm
         self.journal = journal
         self.requirements = requirements
-        # Protected now or at planning time: both, so a change of admin between the two protects more.
-        self.protected = plan.scope.protected_ids | live_scope.protected_ids
+        self.guard = guard
+        # The plan may add protection, never remove it: what it protects stays protected too.
+        self.plan_protects = plan.scope.protected_ids
         self.options = options
         self.progress = progress
         self.pacer = pacer or options.quota.pacer(options.window)
@@ -66,29 +75,39 @@ class Executor:
                 continue
             report = ItemReport(item.action_id, len(item.targets))
             reports.append(report)
-            if item.planning_error:
-                report.note = f"not applied: it could not be planned ({item.planning_error})"
-                continue
-            if item.opt_in == "--purge" and not self.options.purge:
-                report.note = "not applied: pass --purge to empty the recycle bin (irreversible)"
-                continue
-            statuses = self.requirements(item.requires) if item.requires else {}
-            unmet = [f"{c} is {statuses.get(c, Status.ERROR).value}" for c in item.requires
-                     if statuses.get(c) is not Status.PASS]
-            if unmet:
-                report.note = f"not applied: required checks must PASS first ({', '.join(unmet)})"
-                continue
-            self._apply(item, report)
+            self._item(item, report)
         return reports
 
     # -- one item -------------------------------------------------------------------------------
 
+    def _item(self, item: PlanItem, report: ItemReport) -> None:
+        if item.planning_error:
+            report.held(Hold.PLANNING_ERROR, f"it could not be planned ({item.planning_error})")
+            return
+        authority = self.guard.authority(item)
+        if authority.refused or authority.effect is None:
+            report.held(Hold.REFUSED, authority.refused)
+            return
+        if authority.opt_in == "--purge" and not self.options.purge:
+            report.held(Hold.OPT_IN, "pass --purge to empty the recycle bin (irreversible)")
+            return
+        statuses = self.requirements(authority.requires) if authority.requires else {}
+        unmet = [f"{c} is {statuses.get(c, Status.ERROR).value}" for c in authority.requires
+                 if statuses.get(c) is not Status.PASS]
+        if unmet:
+            report.held(Hold.REQUIREMENTS, f"required checks must PASS first ({', '.join(unmet)})")
+            return
+        try:
+            planned = self.guard.planned(item)
+        except ClosegateError as exc:
+            report.held(Hold.REFUSED, f"no fresh plan could be made from the tenant now ({exc.one_line()})")
+            return
+        self._apply(item, EFFECTS[authority.effect], planned, report)
+
     def _op(self, item: PlanItem, target: Target) -> str:
         return operation_id(self.plan.plan_hash, item.action_id, target.object_id)
 
-    def _apply(self, item: PlanItem, report: ItemReport) -> None:
-        assert item.effect is not None, "an AUTOMATED item names its effect (checked when the plan is read)"
-        effect = EFFECTS[item.effect]
+    def _apply(self, item: PlanItem, effect: Effect, planned: Mapping[str, Target], report: ItemReport) -> None:
         state = self.journal.state
         pending = [t for t in item.targets if not state.done(self._op(item, t))]
         if len(pending) < len(item.targets):
@@ -98,21 +117,31 @@ class Executor:
         self.progress(item.title, done, len(item.targets))
         for start in range(0, len(pending), size):
             window = pending[start:start + size]
-            self._window(item, effect, window, report)
+            self._window(item, effect, window, planned, report)
             done += len(window)
             self.progress(item.title, done, len(item.targets))
 
-    def _window(self, item: PlanItem, effect: Effect, window: list[Target], report: ItemReport) -> None:
+    def _window(self, item: PlanItem, effect: Effect, window: list[Target], planned: Mapping[str, Target],
+                report: ItemReport) -> None:
         state = self.journal.state
+        try:
+            protected = self.guard.protected()
+        except ClosegateError as exc:  # nobody can be told apart from the closing admin: nothing is written
+            why = f"could not re-read who is protected: {exc.one_line()}"
+            self.journal.append([self._result(item, t, Outcome.FAILED, why, False) for t in window])
+            report.count(Outcome.FAILED, why, n=len(window))
+            return
+        protected = Protected(protected.ids | self.plan_protects, protected.app_id)
         current = self._reread(effect, window)
         decided: list[dict[str, Any]] = []
         ready: list[Target] = []
         for target in window:
             op = self._op(item, target)
             cur = current[target.object_id]
-            outcome, reason, final = self._decide(effect, target, cur, state.interrupted(op))
+            outcome, reason, final = self._decide(effect, target, cur, state.interrupted(op), protected,
+                                                  planned.get(target.object_id))
             if outcome is _WRITE:
-                ready.append(target)
+                ready.append(planned[target.object_id])  # the request is built from the fresh target
                 continue
             decided.append(self._result(item, target, outcome, reason, final))
             report.count(outcome, reason)
@@ -135,23 +164,28 @@ class Executor:
                 "action": item.action_id, "object_id": target.object_id, "outcome": outcome.value,
                 "reason": reason, "final": final}
 
-    def _decide(self, effect: Effect, target: Target, cur: Any, interrupted: bool) -> tuple[Outcome | None, str, bool]:
-        if target.object_id in self.protected or (target.principal_id and target.principal_id in self.protected):
-            return Outcome.SKIPPED, "protected: the closing administrator or the caller is never modified", True
+    def _decide(self, effect: Effect, target: Target, cur: Any, interrupted: bool, protected: Protected,
+                fresh: Target | None) -> tuple[Outcome | None, str, bool]:
+        if protected.refuses(target):
+            return Outcome.REFUSED, PROTECTED, True
         if isinstance(cur, ClosegateError):
             return Outcome.FAILED, f"could not re-read it: {cur.one_line()}", False
         if cur is _GONE:
             if interrupted and effect.gone_means_done:
                 return Outcome.ALREADY_DONE, "the interrupted earlier attempt had applied it", True
             return Outcome.SKIPPED, effect.missing_reason, effect.missing_is_final
+        if protected.refuses(fresh or target, cur):  # whom the object belongs to, as the tenant says now
+            return Outcome.REFUSED, PROTECTED, True
         changed = sorted(k for k, v in target.fields.items() if cur.get(k) != v)
         if changed:
             return Outcome.SKIPPED, f"changed since the plan ({', '.join(changed)})", True
+        if effect.satisfied(cur):
+            return Outcome.ALREADY_DONE, "the desired state already holds", True
+        if fresh is None:
+            return Outcome.REFUSED, UNPLANNED, True
         blocked = effect.blocked(cur)
         if blocked:
             return Outcome.SKIPPED, blocked, False
-        if effect.satisfied(cur):
-            return Outcome.ALREADY_DONE, "the desired state already holds", True
         return _WRITE, "", False
 
     # -- the wire -------------------------------------------------------------------------------

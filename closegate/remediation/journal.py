@@ -3,9 +3,11 @@
 Every change is written as an intent record before its request leaves and a result record after the
 answer. Each record carries `prev` (the previous record's hash) and `hash` = SHA-256 of
 `prev + "\\n" + canonical JSON of the record without "hash"`, so editing, dropping or reordering any
-record breaks every hash after it. Records are written in groups (the intents of one batch, then its
-results) and each group is fsynced before the requests it announces are sent: a crash can lose only
-a write that never left.
+record breaks every hash after it; each record also carries the keyed tag of the installation that
+wrote it (`integrity`, closegate.tags), so a journal rewritten with recomputed hashes is named as
+edited, and one written elsewhere is never resumed from. Records are written in groups (the intents
+of one batch, then its results) and each group is fsynced before the requests it announces are sent:
+a crash can lose only a write that never left.
 
 A crash mid-write leaves a torn last line. Opening the journal for appending truncates it and
 appends a `note` record saying how many bytes were cut and their digest; `verify` reports it. A bad
@@ -18,7 +20,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,12 @@ from typing import Any
 from closegate.errors import IntegrityError
 from closegate.files import open_private
 from closegate.remediation.outcomes import TERMINAL, Outcome
+from closegate.tags import FIELD, Provenance, RecordKey, installation_key
 
 __all__ = ["GENESIS", "Journal", "JournalState", "Verification", "canonical", "operation_id", "read_state", "verify"]
 
 GENESIS = "0" * 64
+TAG_KIND = "journal-record"
 
 
 def _outcome(result: Mapping[str, Any]) -> Outcome | None:
@@ -61,6 +65,7 @@ class Verification:
     torn_tail_bytes: int  # bytes after the last complete record (a crash mid-write), 0 if none
     truncation_notes: int  # tails an earlier open cut off, each recorded in a note
     open_intents: tuple[str, ...]  # operations with an intent and no result yet (resumed by a re-run)
+    provenance: Provenance = field(default_factory=lambda: Provenance(True))  # this installation wrote every record
 
 
 @dataclass
@@ -83,11 +88,12 @@ class JournalState:
         return result is None or result["seq"] < intent["seq"]
 
 
-def _read(path: Path) -> tuple[list[dict[str, Any]], int, int]:
-    """(records, byte offset of the end of the last complete record, torn tail length)."""
+def _read(path: Path, key: RecordKey) -> tuple[list[dict[str, Any]], int, int, Provenance]:
+    """(records, byte offset of the end of the last complete record, torn tail length, who wrote them)."""
     data = path.read_bytes() if path.exists() else b""
     records: list[dict[str, Any]] = []
     prev, offset = GENESIS, 0
+    provenance = Provenance(True)
     lines = data.split(b"\n")
     complete = lines[:-1]  # everything before the last newline
     for number, raw in enumerate(complete, start=1):
@@ -98,23 +104,27 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], int, int]:
         except ValueError as exc:
             raise IntegrityError(f"journal {path} line {number} is not a JSON record",
                                  "the journal was damaged; keep it as evidence and re-plan") from exc
-        body = {k: v for k, v in rec.items() if k != "hash"}
+        body = {k: v for k, v in rec.items() if k not in ("hash", FIELD)}
         if rec.get("prev") != prev or rec.get("seq") != number or record_hash(prev, body) != rec.get("hash"):
             raise IntegrityError(f"journal {path} line {number} breaks the hash chain",
                                  "the journal was edited or reordered; keep it as evidence and re-plan")
+        found = key.provenance(TAG_KIND, rec, f"journal {path} line {number}")
+        if provenance.here and not found.here:
+            provenance = Provenance(False, f"line {number}: {found.why}")
         prev = rec["hash"]
         records.append(rec)
         offset += len(raw) + 1
-    return records, offset, len(lines[-1])
+    return records, offset, len(lines[-1]), provenance
 
 
-def verify(path: Path) -> Verification:
-    """Check the whole chain; raises IntegrityError for anything but a torn final line."""
-    records, _, torn = _read(path)
+def verify(path: Path, key: RecordKey | None = None) -> Verification:
+    """Check the whole chain and every tag; raises IntegrityError for anything but a torn final line
+    (a journal another installation wrote verifies as a chain; `provenance` says it was not written here)."""
+    records, _, torn, provenance = _read(path, key or installation_key())
     state = _state(records)
     return Verification(path, len(records), records[-1]["hash"] if records else GENESIS, torn,
                         sum(1 for r in records if r["type"] == "note" and r.get("truncated_bytes")),
-                        tuple(op for op in state.intents if state.interrupted(op)))
+                        tuple(op for op in state.intents if state.interrupted(op)), provenance)
 
 
 def _state(records: Iterable[Mapping[str, Any]]) -> JournalState:
@@ -130,10 +140,14 @@ def _state(records: Iterable[Mapping[str, Any]]) -> JournalState:
 class Journal:
     """An open journal. Thread-safe; every `append` is on disk (fsynced) when it returns."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: RecordKey | None = None) -> None:
         self.path = path
+        self._key = key or installation_key()
         path.parent.mkdir(parents=True, exist_ok=True)
-        records, end, torn = _read(path)
+        records, end, torn, provenance = _read(path, self._key)
+        # What is done is read from here: a journal this installation did not write could mark any
+        # operation done or interrupted, so it is never resumed from (or appended to).
+        provenance.require(path, "move it aside as evidence and plan again with this closegate")
         self._lock = threading.Lock()
         self._seq = len(records)
         self._prev = records[-1]["hash"] if records else GENESIS
@@ -155,6 +169,7 @@ class Journal:
                 self._seq += 1
                 rec = {**body, "seq": self._seq, "prev": self._prev}
                 rec["hash"] = record_hash(self._prev, rec)
+                rec = self._key.sealed(TAG_KIND, rec)
                 self._prev = rec["hash"]
                 chunk += canonical(rec) + b"\n"
                 written.append(rec)
@@ -181,7 +196,15 @@ class Journal:
         self.close()
 
 
-def read_state(path: Path) -> JournalState:
-    """The operations' state without opening the journal for writing (a dry run changes nothing)."""
-    records, _, _ = _read(path)
+def read_state(path: Path, key: RecordKey | None = None, *,
+               warn: Callable[[str], None] | None = None) -> JournalState:
+    """The operations' state without opening the journal for writing (a dry run changes nothing).
+
+    A journal this installation did not write is refused unless `warn` is given (a dry run only shows
+    what is done; it writes nothing)."""
+    records, _, _, provenance = _read(path, key or installation_key())
+    if warn is None:
+        provenance.require(path, "move it aside as evidence and plan again with this closegate")
+    elif not provenance.here:
+        warn(provenance.warning(path))
     return _state(records)

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
-__all__ = ["EffectName", "ItemReport", "Outcome", "TERMINAL"]
+__all__ = ["EffectName", "Hold", "ItemReport", "Outcome", "TERMINAL"]
 
 
 class Outcome(Enum):
@@ -22,11 +22,13 @@ class Outcome(Enum):
     DISABLED_INSTEAD = "disabled_instead"  # deletion refused; disabled as Microsoft advises for that case
     ALREADY_DONE = "already_done"  # the desired state already held (or an interrupted attempt had applied it)
     DONE_EARLIER = "done_earlier"  # a previous run of the same plan finished it (from the journal)
-    SKIPPED = "skipped"  # not changed, on purpose (protected, changed since the plan, gone, blocked)
+    SKIPPED = "skipped"  # not changed, on purpose (changed since the plan, gone, blocked)
+    REFUSED = "refused"  # not changed because closegate must not: protected, or not in a fresh plan
     FAILED = "failed"  # the tenant refused or the answer was lost; retried by a re-run
 
 
-# With final=True these close an operation: a re-run of the same plan does not touch it again.
+# With final=True these close an operation: a re-run of the same plan does not touch it again. A refusal
+# closes nothing: a re-run judges the object afresh (and refuses it again if it is still not allowed).
 TERMINAL = frozenset({Outcome.APPLIED, Outcome.ALREADY_DONE, Outcome.SKIPPED, Outcome.DISABLED_INSTEAD})
 
 
@@ -50,6 +52,15 @@ class EffectName(Enum):
     DELETE_AUTOPILOT_DEVICE = "delete_autopilot_device"
 
 
+class Hold(Enum):
+    """Why an item was not applied at all; the command's exit code depends on which."""
+
+    PLANNING_ERROR = "could not be planned"
+    OPT_IN = "needs its opt-in flag"  # --purge not given: the operator's choice, not a failure
+    REQUIREMENTS = "required checks do not pass"
+    REFUSED = "refused"  # not closegate's own action, or no fresh plan could be made for it
+
+
 @dataclass
 class ItemReport:
     """What the executor did with one plan item."""
@@ -59,6 +70,10 @@ class ItemReport:
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)  # why skipped or failed, counted
     note: str = ""  # set when the item was not applied at all, and why
+    hold: Hold | None = None  # set with `note`
+
+    def held(self, hold: Hold, note: str) -> None:
+        self.hold, self.note = hold, f"not applied: {note}"
 
     def count(self, outcome: Outcome, reason: str = "", n: int = 1) -> None:
         self.outcomes[outcome] += n
@@ -75,7 +90,12 @@ class ItemReport:
 
     @property
     def skipped(self) -> int:
-        return self.outcomes[Outcome.SKIPPED]
+        """Left unchanged on purpose: drift, and everything closegate refused to touch."""
+        return self.outcomes[Outcome.SKIPPED] + self.outcomes[Outcome.REFUSED]
+
+    @property
+    def refused(self) -> int:
+        return self.outcomes[Outcome.REFUSED]
 
     @property
     def failed(self) -> int:

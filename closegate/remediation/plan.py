@@ -4,15 +4,17 @@ A plan is built from a fresh audit and the live tenant, then approved by a perso
 before anything is applied. It lists each action with the exact objects it touches and the fields
 re-checked before the write, so `remediate --apply` can refuse to act on anything the operator did not
 see. Its SHA-256 over canonical JSON (like RunRecord.run_id) identifies it; the journal's operation ids
-derive from it. The closing Global Administrator and the caller are excluded here, centrally, whatever
-an action's planner returns, and again by the executor right before each write.
+derive from it; the keyed tag of the installation that wrote it (closegate.tags) names a plan edited
+and re-hashed as edited. The closing Global Administrator and the caller are excluded here, centrally,
+whatever an action's planner returns; the executor never takes that from the plan: it re-derives them
+from the tenant and acts only on what a fresh plan would also contain (closegate.remediation.guard).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -26,10 +28,13 @@ from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, SERVICE_PRINCIPA
 from closegate.files import write_atomic
 from closegate.models import RunRecord, Status, Step, iso, jsonable, parse_time
 from closegate.remediation.actions import ActionSpec, EffectName, Kind, Reversibility, Scope, Target
+from closegate.tags import FIELD, RecordKey, installation_key
 
-__all__ = ["PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
+__all__ = ["PLAN_FILE", "PLAN_SCHEMA", "Plan", "PlanItem", "build_plan", "load_plan", "resolve_scope", "write_plan"]
 
 PLAN_SCHEMA = 1
+PLAN_FILE = "plan.json"
+TAG_KIND = "remediation-plan"
 NOT_RUN = "NOT_RUN"  # fix_status of an action whose check the bound run did not run
 
 
@@ -103,9 +108,12 @@ class Plan:
         # Cached: operation ids derive from it once per object, and the plan is immutable.
         return hashlib.sha256(_canonical(self.body())).hexdigest()
 
-    def dumps(self) -> str:
-        return json.dumps({**self.body(), "plan_hash": self.plan_hash}, indent=2, sort_keys=True,
-                          ensure_ascii=False) + "\n"
+    def to_json(self, key: RecordKey | None = None) -> dict[str, Any]:
+        """The plan as written: its body, its hash and this installation's tag (none without a key)."""
+        return (key or installation_key()).sealed(TAG_KIND, {**self.body(), "plan_hash": self.plan_hash})
+
+    def dumps(self, key: RecordKey | None = None) -> str:
+        return json.dumps(self.to_json(key), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def stale(self, now: datetime) -> bool:
         return now - self.created > timedelta(minutes=self.max_age_minutes)
@@ -118,15 +126,16 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def load_plan(path: Path) -> Plan:
-    """Read a plan back; refuses one whose content no longer matches its hash."""
+def load_plan(path: Path, key: RecordKey | None = None, *, warn: Callable[[str], None] | None = None) -> Plan:
+    """Read a plan back; refuses one whose content no longer matches its hash or its tag, and one this
+    installation did not write unless `warn` is given (then told why: a dry run only shows a plan)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the plan {path}", "run `closegate plan` to write one") from exc
     if not isinstance(data, dict) or data.get("schema_version") != PLAN_SCHEMA:
         raise IntegrityError(f"{path} is not a closegate plan of schema {PLAN_SCHEMA}", "run `closegate plan` again")
-    body = {k: v for k, v in data.items() if k != "plan_hash"}
+    body = {k: v for k, v in data.items() if k not in ("plan_hash", FIELD)}
     if hashlib.sha256(_canonical(body)).hexdigest() != data.get("plan_hash"):
         raise IntegrityError(f"the plan {path} was changed after it was written (its hash does not match)",
                              "run `closegate plan` again and review the new plan")
@@ -139,12 +148,17 @@ def load_plan(path: Path) -> Plan:
     if plan.plan_hash != data["plan_hash"]:
         raise IntegrityError(f"the plan {path} does not read back to the content it was hashed from",
                              "run `closegate plan` again with this version of closegate")
+    provenance = (key or installation_key()).provenance(TAG_KIND, data, path)
+    if warn is None:
+        provenance.require(path, "run `closegate plan` with this closegate and review the new plan")
+    elif not provenance.here:
+        warn(provenance.warning(path))
     return plan
 
 
-def write_plan(plan: Plan, out_dir: Path) -> Path:
-    """DIR/plan.json, written atomically so an approver never reads half a plan."""
-    return write_atomic(out_dir / "plan.json", plan.dumps())
+def write_plan(plan: Plan, out_dir: Path, key: RecordKey | None = None, *, name: str = PLAN_FILE) -> Path:
+    """DIR/plan.json, tagged and written atomically so an approver never reads half a plan."""
+    return write_atomic(out_dir / name, plan.dumps(key))
 
 
 def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) -> Scope:

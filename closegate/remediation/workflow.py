@@ -2,15 +2,15 @@
 
 The commands only print and map outcomes to exit codes; every decision about whether a plan may be
 built or applied is made here, so the library, the demo and the tests apply plans exactly as the
-command does: the run the plan comes from must be fresh and of this tenant; an applied plan must be
-unchanged, fresh, of the tenant signed in to, confirmed with the tenant's primary domain, and within
-what the token is allowed to do; and the people it must never touch are re-derived from the tenant
-right before anything is written.
+command does: the run the plan comes from must be fresh, of this tenant and written here; an applied
+plan must be unchanged, written here (closegate.tags), fresh, of the tenant signed in to, made for the
+closing administrator the configuration names, confirmed with the tenant's primary domain, and within
+what the token is allowed to do; and what may be touched and who must never be is re-derived from the
+tenant and the configuration, never from the plan (closegate.remediation.guard).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,14 +18,16 @@ from typing import TYPE_CHECKING
 
 from closegate import permissions as perms
 from closegate.errors import ConfigError
-from closegate.facts import APPLICATIONS, CALLER, ORGANIZATION, Caller, TenantReader
+from closegate.facts import ORGANIZATION, Caller, TenantReader
 from closegate.models import RunRecord
-from closegate.remediation.actions import Kind, Scope, action_catalog
+from closegate.records import read_record
+from closegate.remediation.actions import Kind, action_catalog
 from closegate.remediation.executor import ExecutionOptions, Executor
+from closegate.remediation.guard import LiveGuard
 from closegate.remediation.journal import Journal
 from closegate.remediation.outcomes import ItemReport
 from closegate.remediation.pacing import WriteQuota
-from closegate.remediation.plan import Plan, PlanItem, build_plan, load_plan, resolve_scope
+from closegate.remediation.plan import Plan, PlanItem, build_plan, load_plan
 from closegate.remediation.requirements import live_requirements
 
 if TYPE_CHECKING:
@@ -58,10 +60,8 @@ def fresh_run(session: Session, run_path: Path | None, now: datetime,
     reader = session.reader()
     max_age = timedelta(minutes=session.settings.audit_max_age_minutes)
     if run_path is not None:
-        try:
-            record = RunRecord.from_json(json.loads(run_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"cannot read the run record {run_path}", "run `closegate audit` to write one") from exc
+        # Refused when edited or not written here: a plan binds to the run it names.
+        record = read_record(run_path, session.record_key())
         if now - record.ended > max_age:
             minutes = int((now - record.ended).total_seconds() // 60)
             raise ConfigError(f"the run {run_path} is {minutes} minutes old, over the {max_age} limit",
@@ -80,18 +80,13 @@ def make_plan(record: RunRecord, reader: TenantReader, session: Session, now: da
                       max_age_minutes=session.settings.audit_max_age_minutes, closing_admin_upn=closing_admin)
 
 
-def _live_scope(reader: TenantReader, plan: Plan) -> Scope:
-    """The plan's protected ids plus whoever is signed in now (a different caller is protected too)."""
-    now_scope = resolve_scope(reader) if plan.scope.closing_admin_id is None else None
-    caller = reader.read(CALLER)
-    own = {a.id for a in reader.read(APPLICATIONS) if a.app_id == caller.app_id}
-    extra = (now_scope.protected_ids if now_scope else frozenset()) | {caller.object_id} | own
-    return Scope(plan.scope.closing_admin_id, caller.object_id, caller.app_id,
-                 plan.scope.protected_ids | extra)
-
-
-def _refusals(plan: Plan, reader: TenantReader, confirm: str | None, now: datetime) -> list[str]:
+def _refusals(plan: Plan, reader: TenantReader, guard: LiveGuard, confirm: str | None, now: datetime) -> list[str]:
     reasons = []
+    if plan.scope.closing_admin_id is not None and plan.scope.closing_admin_id != guard.closing_admin_id:
+        now_named = f"names {guard.closing_admin_id}" if guard.closing_admin_id else "names none"
+        reasons.append(f"the plan was made for closing administrator {plan.scope.closing_admin_id}, but the "
+                       f"tenant and configuration now {now_named} (set [tenant] closing_admin or pass "
+                       "--closing-admin as when planning)")
     org = reader.read(ORGANIZATION)
     if org.id != plan.tenant_id:
         reasons.append(f"the plan is for tenant {plan.tenant_id}, but closegate is signed in to {org.id}")
@@ -139,18 +134,23 @@ def point_of_no_return(plan: Plan, step: int | None) -> PlanItem | None:
 
 def apply_plan(plan_path: Path, session: Session, *, confirm: str | None, options: ExecutionOptions,
                progress: Progress = _no_progress, now: datetime | None = None,
-               quota: WriteQuota | None = None) -> list[ItemReport]:
-    """Verify, confirm and apply a plan; raises ClosegateError when it must refuse (nothing changed)."""
-    plan = load_plan(plan_path)
+               quota: WriteQuota | None = None, closing_admin: str | None = None) -> list[ItemReport]:
+    """Verify, confirm and apply a plan; raises ClosegateError when it must refuse (nothing changed).
+
+    `closing_admin`: the UPN of `--closing-admin`, overriding [tenant] closing_admin (app sign-in)."""
+    key = session.record_key()
+    # Refused when edited or not written here: this is where a plan turns into writes to the tenant.
+    plan = load_plan(plan_path, key)
     reader = session.reader()
-    reasons = _refusals(plan, reader, confirm, now or _utc_now())
+    guard = LiveGuard.resolve(session.reader, closing_admin)  # None: [tenant] closing_admin, as the reader has it
+    reasons = _refusals(plan, reader, guard, confirm, now or _utc_now())
     if reasons:
         raise ConfigError("refusing to apply the plan: " + "; ".join(reasons),
                           "type the tenant's primary domain exactly, for a fresh plan of this tenant")
     if quota is not None:
         options = ExecutionOptions(options.step, options.purge, options.window, quota)
     requirements = live_requirements(session.reader, plan.tenant_id)
-    with Journal(plan_path.parent / JOURNAL_FILE) as journal:
+    with Journal(plan_path.parent / JOURNAL_FILE, key) as journal:
         executor = Executor(plan, session.graph, session.arm, journal, requirements=requirements,
-                            live_scope=_live_scope(reader, plan), options=options, progress=progress)
+                            guard=guard, options=options, progress=progress)
         return executor.run()

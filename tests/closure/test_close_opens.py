@@ -86,6 +86,13 @@ def test_close_purges_disables_releases_itself_certifies_and_records_the_tenant_
     # Sign-in is impossible now: the tenant is gone.
     assert cli("audit", "--config", str(ready_tenant.config), "--out", str(tmp_path / "after")).exit_code == 2
 
+    # Everything the closure wrote (and the backup it relied on) is readable by its owner only.
+    written = [p for folder in (out, ready_tenant.config.parent / "backup") for p in folder.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"run.json", "signoffs.json", "close-audit.json", "closure-journal.jsonl",
+                                         "closure-plan.json", "release-plan.json", "go-certificate.json",
+                                         "go-certificate.pdf", "closure-evidence.json", "manifest.json"}
+    assert [str(p) for p in written if p.stat().st_mode & 0o777 != 0o600] == []
+
 
 def test_close_again_for_the_same_run_only_reports_the_certificate(ready_tenant: ReadyTenant, tmp_path: Path) -> None:
     run = ready_tenant.audit(tmp_path / "run")

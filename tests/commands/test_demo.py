@@ -73,6 +73,9 @@ def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: 
     assert evidence["first_seen_gone"] and "AADSTS90002" in evidence["aadsts_answer"]["raw"]
     assert CliRunner().invoke(main, ["journal", "verify", str(closed / "closure-journal.jsonl")]).exit_code == 0
     assert "SIMULATED (portal-only in real life): Entra admin center > Identity > Overview" in " ".join(result.output.split())
+    # One mode for every file of the demo, the emulated tenant's own state included: owner-only.
+    modes = {str(p.relative_to(out)): oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()}
+    assert modes and {path: mode for path, mode in modes.items() if mode != "0o600"} == {}
 
 
 def test_demo_refuses_a_folder_it_did_not_make_and_deletes_nothing(tmp_path: Path) -> None:

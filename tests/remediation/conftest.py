@@ -41,10 +41,12 @@ def planned(emulator_factory: Callable[..., Emulator], tmp_path: Path) -> Callab
     def make(scenario: Any = None, *, name_admin: bool = True, **emulator_kw: Any) -> Planned:
         builder = scenario if scenario is not None else small_tenant()
         emu = emulator_factory(builder, **emulator_kw)
-        session = session_for(emu.config_path)
+        admin = builder.admin_upn if isinstance(builder, ScenarioBuilder) and name_admin else None
+        # The executor takes the closing admin from the configuration, never from the plan: a test that
+        # names the admin in the plan keeps the emulator's [tenant] closing_admin (the same account).
+        session = session_for(emu.config_path, config_admin=admin is not None)
         reader = session.reader()
         record = run(reader, catalog(), RunSettings(tenant_id=session.settings.tenant_id))
-        admin = builder.admin_upn if isinstance(builder, ScenarioBuilder) and name_admin else None
         plan = build_plan(record, reader, action_catalog(), now=datetime.now(timezone.utc), max_age_minutes=15,
                           closing_admin_upn=admin)
         return Planned(emu, session, plan, write_plan(plan, tmp_path / f"out-{emu.tenant_id}"))

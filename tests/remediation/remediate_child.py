@@ -16,7 +16,9 @@ from tests.remediation.helpers import session_for
 
 def main(argv: list[str]) -> int:
     config, plan, domain, window = Path(argv[0]), Path(argv[1]), argv[2], int(argv[3])
-    reports = apply_plan(plan, session_for(config), confirm=domain, options=ExecutionOptions(window=window))
+    # The plan names the closing admin; so does the emulator's closegate.toml, which the executor trusts.
+    reports = apply_plan(plan, session_for(config, config_admin=True), confirm=domain,
+                         options=ExecutionOptions(window=window))
     return 1 if any(r.failed for r in reports) else 0
 
 

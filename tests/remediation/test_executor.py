@@ -106,7 +106,7 @@ def test_deleting_actions_wait_for_the_backup_check(planned) -> None:  # noqa: A
     from tests.remediation.helpers import session_for
 
     p = planned()
-    unbacked = session_for(p.emu.config_path, backed_up=False)
+    unbacked = session_for(p.emu.config_path, backed_up=False, config_admin=True)
     reports = apply_plan(p.path, unbacked, confirm=p.plan.primary_domain, options=ExecutionOptions())
     users = {r.action_id: r for r in reports}["delete_users"]
     assert "CG-002" in users.note and not users.outcomes

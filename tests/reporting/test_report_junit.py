@@ -54,5 +54,6 @@ def test_hostile_strings_keep_the_xml_well_formed() -> None:
     root = ET.fromstring(render_junit(record))
     properties = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert "<script>alert(1)</script>" in (properties["tenant_name"] or "")
-    assert "\ufffd" in (properties["tenant_name"] or "")  # control characters replaced, not written raw
+    # Control characters are spelled out (closegate.text.visible, as on the terminal), never written raw.
+    assert "[U+0000][U+0007][U+001B][U+000B][U+0085] end" in (properties["tenant_name"] or "")
     assert len(list(root.iter("testcase"))) == len(record.results)
