@@ -27,4 +27,5 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "b2c_directory_emptied",  # CG-016
     "recycle_bin_empty",  # CG-017
     "usage_report_names_visible",  # CG-018
+    "no_domain_services",  # CG-027
 )

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from closegate import facts as f
+from closegate import licences, tenant_azure
 from closegate import tenant_parse as parse
 from closegate.auth import TokenProvider, token_claims
 from closegate.backup.summary import read_backup
-from closegate.errors import ClosegateError, ConfigError, MalformedResponse, NotFound
+from closegate.errors import ClosegateError, ConfigError, GraphError, MalformedResponse, NotFound
 from closegate.graph import BatchItem, BatchRunner, GraphClient, run_concurrently
+from closegate.licences import not_licensed
 
 __all__ = ["USAGE_FUNCTIONS", "Tenant"]
 
@@ -159,24 +161,35 @@ class Tenant:
 
     @_reads(f.GLOBAL_ADMINS)
     def _global_admins(self) -> tuple[f.RoleAssignment, ...]:
-        return self._assignments(f.GLOBAL_ADMINISTRATOR)
+        return self._assignments("active", f.GLOBAL_ADMINISTRATOR)
+
+    @_reads(f.GLOBAL_ADMIN_ELIGIBILITIES)
+    def _global_admin_eligibilities(self) -> f.Eligibilities:
+        try:
+            return f.Eligibilities(self._assignments("eligible", f.GLOBAL_ADMINISTRATOR))
+        except GraphError as exc:
+            # Without P2 Graph answers 400 AadPremiumLicenseRequired: an answer, not a failure (licences.py).
+            gap = not_licensed(exc, licences.ELIGIBILITY)
+            if gap is None:
+                raise
+            return f.Eligibilities((), gap)
 
     @_reads(f.ROLE_ASSIGNMENTS)
     def _role_assignments(self) -> tuple[f.RoleAssignment, ...]:
-        return self._assignments(None)
+        return self._assignments("active", None)
 
-    def _assignments(self, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
-        """Active and PIM-eligible holders of one role (None: of every role), groups expanded to members."""
+    def _assignments(self, kind: str, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
+        """Active or PIM-eligible holders of one role (None: of every role), groups expanded to members.
+
+        Eligible holders are not in roleAssignments and need their own read (graph-facts §2.2, S21)."""
         params = {"$expand": "principal"}
         if role_template_id is not None:
             params["$filter"] = f"roleDefinitionId eq '{role_template_id}'"
-        kinds = (("active", "/v1.0/roleManagement/directory/roleAssignments"),
-                 ("eligible", "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"))
-        lists = run_concurrently(lambda k: self.graph.get_all(k[1], params=params), kinds, 2)
+        path = ("/v1.0/roleManagement/directory/roleAssignments" if kind == "active"
+                else "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances")
         out: list[f.RoleAssignment] = []
-        for (kind, _path), rows in zip(kinds, lists, strict=True):
-            for row in rows:
-                out.extend(self._holders(parse.role_assignment(row, kind)))
+        for row in self.graph.get_all(path, params=params):
+            out.extend(self._holders(parse.role_assignment(row, kind)))
         return tuple(out)
 
     def _holders(self, base: f.RoleAssignment) -> list[f.RoleAssignment]:
@@ -266,10 +279,16 @@ class Tenant:
             "/v1.0/identity/conditionalAccess/policies", "id,displayName,state,grantControls"))
 
     @_reads(f.REGISTRATION_DETAILS)
-    def _registration_details(self) -> tuple[f.RegistrationDetail, ...]:
-        return tuple(parse.registration_detail(r) for r in self._list(
-            "/v1.0/reports/authenticationMethods/userRegistrationDetails",
-            "id,userPrincipalName,isMfaRegistered,methodsRegistered"))
+    def _registration_details(self) -> f.RegistrationDetails:
+        # $select is refused here (400; the v1.0 page lists only $filter and $orderby, graph-facts §12.1).
+        try:
+            rows = self.graph.get_all("/v1.0/reports/authenticationMethods/userRegistrationDetails")
+        except GraphError as exc:
+            gap = not_licensed(exc, licences.REGISTRATION_DETAILS)
+            if gap is None:
+                raise
+            return f.RegistrationDetails((), gap)
+        return f.RegistrationDetails(tuple(parse.registration_detail(r) for r in rows))
 
     @_reads(f.APPLICATIONS)
     def _applications(self) -> tuple[f.Application, ...]:
@@ -286,13 +305,32 @@ class Tenant:
     def _domains(self) -> tuple[f.Domain, ...]:
         return tuple(parse.domain(d) for d in self._list("/v1.0/domains", "id,isDefault,isInitial,isVerified"))
 
-    @_reads(f.AZURE_SUBSCRIPTIONS)
-    def _azure_subscriptions(self) -> tuple[f.AzureSubscription, ...]:
+    def _arm(self) -> GraphClient:
         if self.arm is None:
             raise MalformedResponse("no Azure Resource Manager client is configured", "configure the ARM endpoint")
+        return self.arm
+
+    @_reads(f.AZURE_SUBSCRIPTIONS)
+    def _azure_subscriptions(self) -> tuple[f.AzureSubscription, ...]:
         # graph-facts §4.4: ARM pages with "nextLink"; the token is for the ARM audience.
-        rows = self.arm.get_all("/subscriptions", params={"api-version": "2022-12-01"}, link_key="nextLink")
+        rows = self._arm().get_all("/subscriptions", params={"api-version": "2022-12-01"}, link_key="nextLink")
         return tuple(parse.azure_subscription(s) for s in rows)
+
+    @_reads(f.AZURE_VISIBILITY)
+    def _azure_visibility(self) -> f.AzureVisibility:
+        return tenant_azure.visibility(self._arm(), self.read(f.CALLER).object_id, self.read(f.ORGANIZATION).id)
+
+    @_reads(f.AZURE_RESOURCES)
+    def _azure_resources(self) -> f.AzureResources:
+        return tenant_azure.resources(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
+
+    @_reads(f.DOMAIN_SERVICES)
+    def _domain_services(self) -> f.DomainServices:
+        return tenant_azure.domain_services(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
+
+    @_reads(f.BILLING_ACCOUNTS)
+    def _billing_accounts(self) -> tuple[f.BillingAccount, ...]:
+        return tenant_azure.billing_accounts(self._arm())
 
     def _usage(self, fact: f.Fact[tuple[f.UsageRow, ...]]) -> tuple[f.UsageRow, ...]:
         report, function = USAGE_FUNCTIONS[fact]

@@ -21,6 +21,7 @@ from closegate.facts import (
     CALLER,
     CONDITIONAL_ACCESS_POLICIES,
     DOMAINS,
+    GLOBAL_ADMIN_ELIGIBILITIES,
     GLOBAL_ADMINS,
     ORGANIZATION,
     PER_USER_MFA,
@@ -55,14 +56,17 @@ def test_implements_every_tenant_reader_method():
     assert wanted <= {n for n in dir(Tenant) if not n.startswith("_")}
 
 
-def test_global_administrators_active_eligible_and_through_a_group(demo):
+def test_global_administrators_active_and_through_a_group_and_eligible_apart(demo):
     tenant, _ = demo
     holders = tenant.read(GLOBAL_ADMINS)
     kinds = {(h.principal_display_name, h.kind, h.principal_type, h.via_group_id is not None) for h in holders}
     assert ("Alex Admin", "active", "user", False) in kinds
     assert ("Tenant Admins", "active", "group", False) in kinds
     assert ("Grace Hopper", "active", "user", True) in kinds  # expanded from the role-assignable group
-    assert ("Carlos Pim", "eligible", "user", False) in kinds
+    assert {h.kind for h in holders} == {"active"}
+    eligible = tenant.read(GLOBAL_ADMIN_ELIGIBILITIES)
+    assert eligible.not_licensed is None
+    assert [(h.principal_display_name, h.kind) for h in eligible.assignments] == [("Carlos Pim", "eligible")]
     guests = [h for h in holders if h.principal_user_type == "Guest"]
     assert guests and all(h.principal_type == "user" for h in guests)
     via = next(h for h in holders if h.via_group_id)
