@@ -10,8 +10,9 @@ checks run.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from closegate import tenant_parse as parse
 from closegate.auth import TokenProvider, token_claims
 from closegate.backup.summary import read_backup
 from closegate.errors import ClosegateError, ConfigError, GraphError, MalformedResponse, NotFound
-from closegate.graph import BatchItem, BatchRunner, GraphClient, run_concurrently
+from closegate.graph import BatchItem, BatchRunner, GraphClient, PageFeed, run_concurrently
 from closegate.licences import not_licensed
 
 __all__ = ["USAGE_FUNCTIONS", "Tenant"]
@@ -67,6 +68,7 @@ class Tenant:
         self._lock = threading.Lock()
         self._locks: dict[Any, threading.Lock] = {}
         self._facts: dict[Any, tuple[bool, Any]] = {}
+        self._user_feed: PageFeed[tuple[f.User, ...]] = PageFeed()
 
     # -- caching --------------------------------------------------------------------------------
 
@@ -141,11 +143,32 @@ class Tenant:
     @_reads(f.USERS)
     def _users(self) -> tuple[f.User, ...]:
         out: list[f.User] = []
-        for page in self.graph.iter_pages("/v1.0/users", params={
-                "$select": "id,userPrincipalName,displayName,userType,accountEnabled,onPremisesSyncEnabled,"
-                           "createdDateTime,assignedLicenses", "$top": _PAGE}):
-            out.extend(parse.user(u) for u in page)
+        self._user_feed.claim()
+        try:
+            for page in self.graph.iter_pages("/v1.0/users", params={
+                    "$select": "id,userPrincipalName,displayName,userType,accountEnabled,onPremisesSyncEnabled,"
+                               "createdDateTime,assignedLicenses", "$top": _PAGE}):
+                rows = tuple(parse.user(u) for u in page)
+                out.extend(rows)
+                self._user_feed.put(rows)
+        except BaseException as exc:
+            self._user_feed.close(exc)
+            raise
+        self._user_feed.close()
         return tuple(out)
+
+    def _user_pages(self) -> Iterator[tuple[f.User, ...]]:
+        """The users page by page as the USERS read lists them, starting that read if nobody has: a
+        per-user read can then begin with the first page instead of after the last (999 users a page,
+        pages one after another, graph-facts §2.1)."""
+        if self._user_feed.claim():
+            threading.Thread(target=self._read_quietly, args=(f.USERS,), name="closegate-users", daemon=True).start()
+        yield from self._user_feed
+
+    def _read_quietly(self, fact: f.Fact[Any]) -> None:
+        # A failure is cached, re-raised to whoever reads the fact, and fed to the page readers.
+        with contextlib.suppress(ClosegateError):
+            self.read(fact)
 
     @_reads(f.GROUPS)
     def _groups(self) -> tuple[f.Group, ...]:
@@ -253,19 +276,28 @@ class Tenant:
 
     @_reads(f.PER_USER_MFA)
     def _per_user_mfa(self) -> tuple[f.PerUserMfa, ...]:
-        users = self.read(f.USERS)
-        # beta only (graph-facts §5.1); 20 per $batch, only failed items resent (batch.py).
-        items = [BatchItem(id=str(i), method="GET", url=f"/users/{u.id}/authentication/requirements")
-                 for i, u in enumerate(users)]
-        outcomes = BatchRunner(self.graph, api="beta").run(items)
+        # beta only (graph-facts §5.1); 20 per $batch, only failed items resent (batch.py); the batches
+        # start with the first page of users, so listing and reading overlap.
+        ids: dict[str, str] = {}
+
+        def pages() -> Iterator[list[BatchItem]]:
+            for page in self._user_pages():
+                batch = []
+                for user in page:
+                    key = str(len(ids))
+                    ids[key] = user.id
+                    batch.append(BatchItem(id=key, method="GET", url=f"/users/{user.id}/authentication/requirements"))
+                yield batch
+
+        outcomes = BatchRunner(self.graph, api="beta").run_streamed(pages())
         out = []
-        for i, user in enumerate(users):
-            o = outcomes[str(i)]
+        for key, user_id in ids.items():
+            o = outcomes[key]
             if isinstance(o.error, NotFound):
                 continue  # deleted since the user list was read
             if o.error is not None:
                 raise o.error
-            out.append(parse.per_user_mfa(user.id, o.body))
+            out.append(parse.per_user_mfa(user_id, o.body))
         return tuple(out)
 
     @_reads(f.SECURITY_DEFAULTS)
