@@ -128,3 +128,14 @@ def test_configuration_errors_are_one_line_and_exit_2(cli, tmp_path, monkeypatch
     result = CliRunner().invoke(cli, ["doctor", "--config", str(bad)])
     assert result.exit_code == 2
     assert "neither a GUID nor a domain" in result.output and "Traceback" not in result.output
+
+
+def test_an_empty_subscription_list_is_not_azure_access(cli, emulator_factory, monkeypatch, tmp_path):
+    from closegate.emulator.builder import ScenarioBuilder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam").without_azure_access())
+    result = CliRunner().invoke(cli, ["doctor", "--config", str(emu.config_path)])
+    assert "azure     no: 0 Azure subscription(s) visible, which proves nothing" in result.output, result.output
+    assert "elevate access" in result.output and "CG-011 and CG-027 cannot pass" in result.output
+    assert result.exit_code == 2  # the Azure reads CG-011 and CG-027 need are missing until then
