@@ -148,7 +148,7 @@ class _Run:
                             self.seen.add(item.id.lower())
                     self.fresh.extend(units)
                     self.cond.notify_all()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller: run_streamed raises it
             # A failed listing stops every worker, as a failed batch does.
             with self.cond:
                 self.fatal = self.fatal or exc
