@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+# The demo runs from a plain (non-editable) install with no test or bench extras, as a user's would;
+# its stamp covers the sources, so an edited file is reinstalled before the next demo.
+DEMO_VENV  := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed-$(shell find pyproject.toml closegate checks reporting templates -type f \
+                ! -name '*.pyc' | sort | xargs cat | sha256sum | cut -c1-12)
 
 .PHONY: demo test bench system-deps clean
 
@@ -31,14 +36,21 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q -e '.[test,bench]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-demo: $(STAMP)
-	$(VENV)/bin/closegate demo --out demo-output
+$(DEMO_STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	@$(DEMO_VENV)/bin/python -m pip install -q --upgrade pip
+	@$(DEMO_VENV)/bin/python -m pip install -q . 2>&1 | grep -v '^WARNING: Location' || true
+	@rm -f $(DEMO_VENV)/.installed-* && touch $@
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/closegate demo --out demo-output
 
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) demo-output build *.egg-info

@@ -27,5 +27,11 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "b2c_directory_emptied",  # CG-016
     "recycle_bin_empty",  # CG-017
     "usage_report_names_visible",  # CG-018
+    "no_active_legal_holds",  # CG-019
+    "holds_outside_graph_attested",  # CG-020
+    "retention_reviewed",  # CG-021
+    "no_autopilot_registrations",  # CG-022
+    "devices_inventoried",  # CG-023
+    "bitlocker_keys_exported",  # CG-024
     "no_domain_services",  # CG-027
 )

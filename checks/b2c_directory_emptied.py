@@ -8,13 +8,13 @@ or the Azure AD B2C blade of the Azure portal.
 
 from __future__ import annotations
 
-from closegate.facts import APPLICATIONS, B2C_INVENTORY, ORGANIZATION, TenantReader
+from closegate.facts import APPLICATIONS, B2C_INVENTORY, B2C_ONLY, B2C_TENANT_TYPE, ORGANIZATION, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, not_applicable, passed
 from closegate.registry import check
 
 __all__ = ["b2c_directory_emptied"]
 
-B2C = "AAD B2C"
+B2C = B2C_TENANT_TYPE
 EXTENSIONS_APP = "b2c-extensions-app"
 
 
@@ -26,7 +26,7 @@ EXTENSIONS_APP = "b2c-extensions-app"
     step=Step.DELETE_DIRECTORY,
     reads=(ORGANIZATION, B2C_INVENTORY),
     # The b2c-extensions-app is looked for only in a B2C directory (reading the apps is CG-009's need).
-    conditional_permissions=(("graph:Application.Read.All", "B2C tenants only"),),
+    conditional_permissions=(("graph:Application.Read.All", B2C_ONLY),),
     doc_url="https://learn.microsoft.com/en-us/azure/active-directory-b2c/tutorial-delete-tenant",
     why="A B2C directory cannot be deleted while user flows, identity providers, keys or custom policies remain.",
     fix="Action delete_b2c_configuration, or Azure portal (https://portal.azure.com) > Azure AD B2C > User flows, "

@@ -3,8 +3,8 @@
 Microsoft's first step is "Back up any data you want to keep" (graph-facts §0, S2): deleting users
 and subscriptions deletes mailboxes and OneDrive/SharePoint content for good (§1.1, S3). PASS needs
 the configured backup ([backup] dir) to be of this tenant, to verify against its manifest, to be no
-older than [backup] max_age_days on the tenant's clock, to hold every user and group the tenant has
-now, and, since closegate copies no content, an attestation of where the content of every user and
+older than [backup] max_age_days on the tenant's clock, to hold every user, group and Entra device the
+tenant has now, and, since closegate copies no content, an attestation of where the content of every user and
 site whose usage report shows stored bytes was backed up. With [backup] public_key set, the manifest
 must also be signed (`closegate backup --sign-key`) and its signature verify with that key. Without a
 configured backup the check cannot decide (ERROR "no backup configured"). Every remediation action that deletes something
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from closegate.facts import (
     BACKUP,
+    DEVICES,
     GROUPS,
     ORGANIZATION,
     USAGE_MAILBOX,
@@ -47,7 +48,7 @@ _CLOCK_SKEW = timedelta(minutes=5)
     severity=Severity.CRITICAL,
     blocking=True,
     step=Step.BACKUP,
-    reads=(BACKUP, ORGANIZATION, USERS, GROUPS, USAGE_MAILBOX, USAGE_ONEDRIVE, USAGE_SHAREPOINT),
+    reads=(BACKUP, ORGANIZATION, USERS, GROUPS, DEVICES, USAGE_MAILBOX, USAGE_ONEDRIVE, USAGE_SHAREPOINT),
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/close-your-account",
     why="Deleting users and subscriptions deletes mailboxes, OneDrive and SharePoint content for good.",
     fix="Run `closegate backup` (configure [backup] dir in closegate.toml), record where content was backed "
@@ -78,7 +79,7 @@ def backup_taken(tenant: TenantReader) -> Outcome:
         return failed("; ".join(reasons), evidence)
     signed = ", signed" if backup.signature_key else ""
     return passed(f"a verified{signed} backup of {backup.items} objects ({backup.bytes} bytes) taken "
-                  f"{backup.taken:%Y-%m-%d %H:%M} UTC covers every user and group, and all stored content "
+                  f"{backup.taken:%Y-%m-%d %H:%M} UTC covers every user, group and device, and all stored content "
                   "is attested", evidence)
 
 
@@ -98,12 +99,14 @@ def _signature(backup: Backup, evidence: dict[str, object]) -> list[str]:
 
 
 def _coverage(tenant: TenantReader, backup: Backup, evidence: dict[str, object]) -> list[str]:
-    """Users and groups present now that the backup does not hold (added since, or a partial file)."""
+    """Users, groups and devices present now that the backup does not hold (added since, or a partial file)."""
     users = [{"id": u.id, "user_principal_name": u.user_principal_name, "display_name": u.display_name}
              for u in tenant.read(USERS) if u.id not in backup.user_ids]
     groups = [{"id": g.id, "display_name": g.display_name} for g in tenant.read(GROUPS) if g.id not in backup.group_ids]
+    devices = [{"id": d.id, "display_name": d.display_name} for d in tenant.read(DEVICES)
+               if d.id not in backup.device_ids]
     reasons = []
-    for kind, missing in (("users", users), ("groups", groups)):
+    for kind, missing in (("users", users), ("groups", groups), ("devices", devices)):
         if missing:
             shown, more = bounded(missing, _SHOWN)
             evidence[f"{kind}_not_in_backup"] = shown

@@ -99,8 +99,8 @@ def _eligibility(eligibilities: Eligibilities) -> str:
 def _removable(tenant: TenantReader, scope: Scope, kind: str) -> list[RoleAssignment]:
     """Direct assignments of `kind` to anyone but the protected; a group's only when no protected member
     holds the role through it (removing it would strip the closing admin)."""
-    assignments = list(tenant.read(GLOBAL_ADMINS) if kind == "active"
-                       else tenant.read(GLOBAL_ADMIN_ELIGIBILITIES).assignments)
+    assignments: tuple[RoleAssignment, ...] = (
+        tenant.read(GLOBAL_ADMINS) if kind == "active" else tenant.read(GLOBAL_ADMIN_ELIGIBILITIES).assignments)
     through_protected = {a.via_group_id for a in assignments if a.via_group_id and scope.protects(a.principal_id)}
     return [a for a in assignments if a.via_group_id is None and not scope.protects(a.principal_id)
             and a.principal_id not in through_protected]

@@ -125,6 +125,9 @@ class Settings:
     # [backup] public_key: when set, CG-002 counts a backup only if its manifest signature verifies
     # with this key, so a backup rewritten by someone without the signing key never counts.
     backup_public_key: Path | None = None
+    # [backup] recipient: the age public key (age1...) secret material such as BitLocker recovery keys
+    # is encrypted to; "" means such material is never read (closegate.backup.secrets).
+    backup_recipient: str = ""
     signoff_required: int = 1
     # [tenant] closing_admin: with app sign-in no token says which Global Administrator will delete
     # the tenant, so the administrator names that account once here instead of on every `plan`.
@@ -147,7 +150,7 @@ _SCHEMA: Mapping[str, frozenset[str]] = {
     "auth": frozenset({"method", "client_id", "client_secret", "certificate_path",
                        "certificate_password", "send_certificate_chain"}),
     "audit": frozenset({"max_age_minutes"}),
-    "backup": frozenset({"dir", "max_age_days", "public_key"}),
+    "backup": frozenset({"dir", "max_age_days", "public_key", "recipient"}),
     "signoff": frozenset({"required"}),
     "graph": frozenset({"concurrency", "timeout_seconds"}),
 }
@@ -180,9 +183,13 @@ def load_settings(
     graph_t = doc.get("graph", {})
 
     tenant_id = _first(given.get("tenant_id"), tenant_t.get("id"), env.get("AZURE_TENANT_ID"))
+    if not tenant_id and path is None:
+        raise ConfigError(f"no configuration found: there is no {Path.cwd() / 'closegate.toml'} and "
+                          "AZURE_TENANT_ID is not set",
+                          "write one with `closegate init --tenant TENANT --client-id APP_ID`, pass --config PATH, "
+                          "or set AZURE_TENANT_ID and AZURE_CLIENT_ID")
     if not tenant_id:
-        raise ConfigError("no tenant given",
-                          "set [tenant] id in closegate.toml, pass --tenant or set AZURE_TENANT_ID")
+        raise ConfigError(f"no tenant given in {path}", f"set [tenant] id in {path} or set AZURE_TENANT_ID")
     tenant_id = _valid_tenant(str(tenant_id))
     cloud = _cloud(str(_first(given.get("cloud"), tenant_t.get("cloud"), "global")), cloud_t, base)
     auth = _auth(given, auth_t, env, base)
@@ -203,6 +210,7 @@ def load_settings(
         backup_dir=base / str(doc.get("backup", {}).get("dir", "backup")),
         backup_max_age_days=_int(doc.get("backup", {}).get("max_age_days", 7), "backup.max_age_days", 0, 365),
         backup_public_key=_public_key(doc.get("backup", {}).get("public_key"), base),
+        backup_recipient=_recipient(doc.get("backup", {}).get("recipient", "")),
         signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
         closing_admin_upn=_closing_admin(tenant_t.get("closing_admin")),
         source=path,
@@ -260,6 +268,13 @@ def _closing_admin(value: Any) -> str | None:
     if not at or not _UPN_LOCAL.match(local) or not _DOMAIN.match(domain):
         raise ConfigError(f"tenant.closing_admin {value!r} is not a user principal name (name@domain)", fix)
     return upn
+
+
+def _recipient(value: Any) -> str:
+    """[backup] recipient as written; closegate.backup.secrets checks it is an age key before any read."""
+    if not isinstance(value, str):
+        raise ConfigError("backup.recipient must be a string", 'write recipient = "age1..." (from age-keygen)')
+    return value.strip()
 
 
 def _public_key(value: Any, base: Path) -> Path | None:

@@ -24,11 +24,24 @@ from closegate.azure_facts import (
     DomainServices,
     Invoice,
 )
+from closegate.facts_records import (
+    AutopilotDevice,
+    BitLockerKeyInfo,
+    Device,
+    EdiscoveryCase,
+    Listing,
+    ManagedDevice,
+    RecordedCases,
+    RetentionEvent,
+    RetentionLabel,
+)
 
 T = TypeVar("T")
 
 __all__ = [
     "GLOBAL_ADMINISTRATOR",
+    "B2C_ONLY",
+    "B2C_TENANT_TYPE",
     "BILLING_ADMINISTRATOR",
     "MICROSOFT_FIRST_PARTY_TENANTS",
     "Application",
@@ -70,9 +83,20 @@ __all__ = [
     "REGISTRATION_DETAILS", "APPLICATIONS", "SERVICE_PRINCIPALS", "DOMAINS", "AZURE_SUBSCRIPTIONS",
     "USAGE_MAILBOX", "USAGE_ONEDRIVE", "USAGE_SHAREPOINT", "USAGE_REPORTS", "DELETED", "REPORT_SETTINGS", "DELETED_USERS",
     "DELETED_APPLICATIONS", "DELETED_SERVICE_PRINCIPALS", "B2C_INVENTORY", "BACKUP",
+    "EDISCOVERY_CASES", "RECORDED_CASES", "RETENTION_LABELS", "RETENTION_EVENTS", "DEVICES", "MANAGED_DEVICES",
+    "AUTOPILOT_DEVICES", "BITLOCKER_KEYS", "EDISCOVERY_PREMIUM_PLANS", "INTUNE_PLANS", "USABLE_SKU_STATES",
     "UsageRow",
     "User",
 ]
+
+# graph-facts §4.1 (S10): Enabled is normal use and Warning is still usable in its grace period.
+USABLE_SKU_STATES = frozenset({"Enabled", "Warning"})
+# Service plan names (MicrosoftDocs/entra-docs docs/identity/users/licensing-service-plan-reference.md
+# @067a0c7b, "Product names and service plan identifiers for licensing"): EQUIVIO_ANALYTICS is
+# "Office 365 Advanced eDiscovery", i.e. eDiscovery (Premium), in Microsoft 365 E5 and E5 Compliance;
+# INTUNE_A is Microsoft Intune Plan 1.
+EDISCOVERY_PREMIUM_PLANS = frozenset({"EQUIVIO_ANALYTICS"})
+INTUNE_PLANS = frozenset({"INTUNE_A"})
 
 # Role template ids (graph-facts §2.2, Entra permissions reference).
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
@@ -201,6 +225,12 @@ class SubscribedSku:
     locked_out_units: int
     consumed_units: int
     subscription_ids: tuple[str, ...] = ()
+    service_plans: tuple[str, ...] = ()  # servicePlanName of each plan the SKU carries
+
+    @property
+    def usable(self) -> bool:
+        return self.capability_status in USABLE_SKU_STATES
+
 
 
 @dataclass(frozen=True)
@@ -371,6 +401,9 @@ class Backup:
     signature_key: str = ""
     signed: bool = False  # manifest.json.sig is present (only looked at when signature_key is set)
     signature_valid: bool = False  # it verifies with signature_key
+    device_ids: frozenset[str] = frozenset()  # every Entra device the backup holds (coverage)
+    bitlocker_key_ids: frozenset[str] = frozenset()  # recovery keys it holds, encrypted to `recipient`
+    recipient: str = ""  # the age recipient the backup's secret material is encrypted to
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,6 +427,9 @@ class Fact(Generic[T]):
     def __repr__(self) -> str:
         return f"Fact({self.name})"
 
+
+B2C_ONLY = "B2C tenants only"  # the condition of a need that only an Azure AD B2C directory has
+B2C_TENANT_TYPE = "AAD B2C"  # organization.tenantType of an Azure AD B2C directory (graph-facts §6, S36)
 
 _ACTIVE_READ = ("graph:RoleManagement.Read.Directory", "graph:GroupMember.Read.All")
 _ELIGIBLE_READ = ("graph:RoleEligibilitySchedule.Read.Directory", "graph:GroupMember.Read.All")
@@ -470,12 +506,37 @@ DELETED_SERVICE_PRINCIPALS: Fact[tuple[DeletedItem, ...]] = Fact(
 B2C_INVENTORY: Fact[B2CInventory] = Fact(
     "b2c_inventory", "user flows, identity providers, policy keys and custom policies (B2C tenants only)",
     ("graph:Organization.Read.All",),
-    conditional_permissions=tuple((p, "B2C tenants only") for p in (
+    conditional_permissions=tuple((p, B2C_ONLY) for p in (
         "graph:IdentityUserFlow.Read.All", "graph:IdentityProvider.Read.All", "graph:TrustFrameworkKeySet.Read.All",
         "graph:Policy.Read.All")),
     empty=B2CInventory((), (), (), ()))
 BACKUP: Fact[Backup | None] = Fact(
     "backup", "the newest backup closegate took, re-verified (None: none was finished yet)", empty=None)
+
+# Records, holds and devices (issue 14). A reader that meets a documented licence refusal returns a
+# Listing with the refusal instead of raising, so the check can say what was not visible and why.
+EDISCOVERY_CASES: Fact[Listing[EdiscoveryCase]] = Fact(
+    "ediscovery_cases", "eDiscovery (Premium) cases with their legal holds and custodians (Graph security API)",
+    ("graph:eDiscovery.Read.All", "graph:Organization.Read.All"), empty=Listing())
+RECORDED_CASES: Fact[RecordedCases | None] = Fact(
+    "recorded_cases", "the eDiscovery cases and holds the configured backup recorded (None: it recorded none)",
+    empty=None)
+RETENTION_LABELS: Fact[Listing[RetentionLabel]] = Fact(
+    "retention_labels", "retention labels (records management)", ("graph:RecordsManagement.Read.All",),
+    empty=Listing())
+RETENTION_EVENTS: Fact[tuple[RetentionEvent, ...]] = Fact(
+    "retention_events", "retention events that started event-based retention", ("graph:RecordsManagement.Read.All",))
+DEVICES: Fact[tuple[Device, ...]] = Fact(
+    "devices", "every Entra device (joined, hybrid joined, registered)", ("graph:Device.Read.All",))
+MANAGED_DEVICES: Fact[Listing[ManagedDevice]] = Fact(
+    "managed_devices", "Intune managed devices (needs an Intune licence in force)",
+    ("graph:DeviceManagementManagedDevices.Read.All", "graph:Organization.Read.All"), empty=Listing())
+AUTOPILOT_DEVICES: Fact[Listing[AutopilotDevice]] = Fact(
+    "autopilot_devices", "Windows Autopilot registrations (needs an Intune licence in force)",
+    ("graph:DeviceManagementServiceConfig.Read.All", "graph:Organization.Read.All"), empty=Listing())
+BITLOCKER_KEYS: Fact[tuple[BitLockerKeyInfo, ...]] = Fact(
+    "bitlocker_keys", "BitLocker recovery keys stored in Entra (metadata only, never the key)",
+    ("graph:BitlockerKey.ReadBasic.All",))
 
 USAGE_REPORTS: dict[str, Fact[tuple[UsageRow, ...]]] = {
     "mailbox": USAGE_MAILBOX, "onedrive": USAGE_ONEDRIVE, "sharepoint": USAGE_SHAREPOINT}

@@ -29,9 +29,15 @@ class GateDecision:
 
 
 class SignoffVerifier(Protocol):
-    """Sign-offs bound to the run's hash (closegate.closure.signoffs). Returns why they are insufficient, or ()."""
+    """Sign-offs bound to the run's hash (closegate.closure.signoffs).
+
+    `reasons`: why the approvals are insufficient, or (). `legal`: the legal sign-offs that count for
+    the run; the gate accepts the FAIL of a check marked `legal_signoff` (CG-019) when there is one.
+    """
 
     def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]: ...
+
+    def legal(self, run_id: str, now: datetime) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def _live_reasons(record: RunRecord, live: LiveTenant, confirmation: str | None)
 
 
 def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
-                    now: datetime) -> list[str]:
+                    now: datetime, legal_signed: bool) -> list[str]:
     reasons: list[str] = []
     for spec in catalog.blocking:
         result = record.result(spec.id)
@@ -62,6 +68,10 @@ def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[
             reasons.append(f"{spec.id} ({spec.title}) is not in the run")
         elif result.check_version != spec.version:
             reasons.append(f"{spec.id} ran as version {result.check_version}, the catalog has version {spec.version}")
+        elif result.status is Status.FAIL and spec.legal_signoff:
+            if not legal_signed:
+                reasons.append(f"{spec.id} failed: {result.message}; or a person in a legal role accepts it with "
+                               "`closegate signoff --legal --run RUN.json --by NAME --role ROLE`")
         elif result.status is Status.FAIL:
             reasons.append(f"{spec.id} failed: {result.message}")
         elif result.status is Status.ATTEST:
@@ -95,7 +105,8 @@ def decide(
     """Open only if every blocking check of the full catalog is PASS (or not applicable) in one fresh,
     complete run without any ERROR or ATTEST, every attestation used is still in force, the required
     sign-offs are bound to the run's hash, the run is of the tenant signed in to, and the operator
-    typed that tenant's primary domain.
+    typed that tenant's primary domain. The one exception: a check marked `legal_signoff` (active legal
+    holds, CG-019) may FAIL when a legal sign-off is bound to the run; no other check is ever accepted.
 
     `attestations`: the current attestations file; None skips re-verifying them (the run's own view).
     `signoffs`: the sign-off requirement; None when the caller does not gate on sign-offs (a report).
@@ -115,7 +126,8 @@ def decide(
         )
     elif age < -CLOCK_SKEW:
         reasons.append(f"the run ended {iso(record.ended)}, in the future of this machine's clock {iso(now)}")
-    reasons.extend(_result_reasons(record, catalog, attestations, now))
+    legal_signed = signoffs is not None and bool(signoffs.legal(record.run_id, now))
+    reasons.extend(_result_reasons(record, catalog, attestations, now, legal_signed))
     if signoffs is not None:
         reasons.extend(signoffs.reasons(record.run_id, now))
     if live is not None:

@@ -48,6 +48,11 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+    # A BitLocker recovery password: 48 digits in eight groups of six (a backup with
+    # --include-bitlocker-keys reads them; none is ever logged, and this keeps it so).
+    re.compile(r"\b\d{6}(?:-\d{6}){7}\b"),
+    # An age identity (AGE-SECRET-KEY-1...): it decrypts the backup's secret material.
+    re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
 )
 # key=value pairs in query strings, form bodies and "key: value" text. tempauth/sig/signature cover the
 # pre-authenticated download URLs Graph's usage reports redirect to (they need no Authorization header).

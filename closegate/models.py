@@ -195,9 +195,13 @@ class CheckResult:
     error: Mapping[str, str] | None = None  # {"kind", "cause", "fix"} for ERROR only
     attestation: Mapping[str, Any] | None = None  # the attestation that turned ATTEST into PASS
     why: str = ""  # why Microsoft requires it, in words a compliance officer reads in the report
+    records: bool = False  # reported in "Records and legal", after the backup step (registry.CheckSpec)
+    legal_signoff: bool = False  # a legal sign-off bound to the run accepts its FAIL (closegate.gate)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        # Written only when set, so every record written before they existed keeps its run id.
+        return {**({"records": True} if self.records else {}),
+                **({"legal_signoff": True} if self.legal_signoff else {}),
             "check_id": self.check_id,
             "title": self.title,
             "check_version": self.check_version,
@@ -237,6 +241,8 @@ class CheckResult:
             error=data["error"],
             attestation=data["attestation"],
             why=data["why"],
+            records=data.get("records", False) is True,
+            legal_signoff=data.get("legal_signoff", False) is True,
         )
 
 

@@ -66,6 +66,15 @@ _HIGHER: dict[str, tuple[str, ...]] = {
     "IdentityUserFlow.Read.All": ("IdentityUserFlow.ReadWrite.All",),
     "IdentityProvider.Read.All": ("IdentityProvider.ReadWrite.All",),
     "TrustFrameworkKeySet.Read.All": ("TrustFrameworkKeySet.ReadWrite.All",),
+    # Records, holds and devices (issue 14): each page's permission table (graph-docs-contrib
+    # api-reference/v1.0/includes/permissions/device-list-permissions.md; the Intune list pages; learn:
+    # graph/api/bitlocker-list-recoverykeys, security-ediscoverycase-get, security-labelsroot-list-retentionlabel)
+    "Device.Read.All": ("Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "DeviceManagementManagedDevices.Read.All": ("DeviceManagementManagedDevices.ReadWrite.All",),
+    "DeviceManagementServiceConfig.Read.All": ("DeviceManagementServiceConfig.ReadWrite.All",),
+    "BitlockerKey.ReadBasic.All": ("BitlockerKey.Read.All",),
+    "eDiscovery.Read.All": ("eDiscovery.ReadWrite.All",),
+    "RecordsManagement.Read.All": ("RecordsManagement.ReadWrite.All",),
     # §5.1 per-user MFA read (S11): Policy.Read.All has no higher that also covers CA and security
     # defaults (§5.2, §5.3), so it stays alone.
 }
@@ -140,7 +149,9 @@ def needed(purpose: str, sources: Iterable[Declares] | None = None) -> tuple[Per
 
 
 def _normalise(granted: Iterable[str]) -> frozenset[str]:
-    return frozenset(g if g.startswith(("graph:", "arm:")) else f"graph:{g}" for g in granted)
+    # Graph permission names are matched without case: Microsoft's tables spell "BitlockerKey" where
+    # its pages say "BitLockerKey", and a token carries whichever the app registration shows.
+    return frozenset((g if g.startswith(("graph:", "arm:")) else f"graph:{g}").casefold() for g in granted)
 
 
 def satisfied(need: PermissionNeed, granted: Iterable[str]) -> bool:
@@ -148,8 +159,8 @@ def satisfied(need: PermissionNeed, granted: Iterable[str]) -> bool:
     if need.resource == "arm" and need.permission.startswith("Microsoft.Billing/"):
         return BILLING_ACCESS in have or need.qualified in have
     if need.resource == "arm":
-        return ARM_ACCESS in have or need.qualified in have
-    return any(f"graph:{p}" in have for p in (need.permission, *need.satisfied_by))
+        return ARM_ACCESS in have or need.qualified.casefold() in have
+    return any(f"graph:{p}".casefold() in have for p in (need.permission, *need.satisfied_by))
 
 
 def missing(

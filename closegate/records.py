@@ -87,8 +87,16 @@ def write_signature(record: RunRecord, key: Ed25519PrivateKey, out_dir: Path) ->
 def read_record(path: Path) -> RunRecord:
     """The run record at `path`. IntegrityError if it was edited; ConfigError if it is not a run record."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror})", "give the run.json an audit wrote") from exc
+    if raw.startswith(b"%PDF-"):
+        raise ConfigError(f"{path} is a PDF report, not a run record",
+                          f"give the run.json beside it, and the report with --report: "
+                          f"closegate verify {Path(path).with_name(RUN_FILE)} --report {path}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{path} cannot be read as JSON ({exc})", "give the run.json an audit wrote") from exc
     if not isinstance(data, dict) or "run_id" not in data:
         raise ConfigError(f"{path} is not a closegate run record", "give the run.json an audit wrote")

@@ -57,6 +57,8 @@ class CheckSpec:
     attestable: bool = False  # only a human can confirm it (no API); `closegate attest` accepts it
     conditional_permissions: tuple[tuple[str, str], ...] = ()  # (permission, when it is needed)
     reads: tuple[Fact[Any], ...] = ()  # the facts it reads: the runner prefetches them
+    records: bool = False  # in the "Records and legal" section: what closing destroys beyond Microsoft's list
+    legal_signoff: bool = False  # the gate accepts its FAIL when a legal sign-off is bound to the run
 
     def __call__(self, tenant: TenantReader) -> Outcome:
         return self.function(tenant)
@@ -81,6 +83,8 @@ def check(
     reads: tuple[Fact[Any], ...] = (),
     permissions: tuple[str, ...] = (),
     conditional_permissions: tuple[tuple[str, str], ...] = (),
+    records: bool = False,
+    legal_signoff: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Mark a function as a check. Returns the function unchanged (no registration happens).
 
@@ -103,6 +107,7 @@ def check(
             id=id, title=title, severity=severity, blocking=blocking, step=step,
             permissions=needs, doc_url=doc_url, why=why, fix=fix, function=function,
             version=version, attestable=attestable, conditional_permissions=conditional, reads=tuple(reads),
+            records=records, legal_signoff=legal_signoff,
         )
         setattr(function, CHECK_MARK, spec)
         return function

@@ -63,6 +63,10 @@ def _selected(catalog: Catalog, only: Collection[str], skip: Collection[str]) ->
         raise ConfigError(
             f"unknown check id {', '.join(unknown)}", "use ids from the catalog, e.g. CG-001 (see `closegate audit --help`)"
         )
+    both = sorted(set(only) & set(skip))
+    if both:
+        raise ConfigError(f"{', '.join(both)} is both in --only and in --skip",
+                          "name each check in one of them (--only runs just those; --skip leaves those out)")
     return tuple(s for s in catalog if (not only or s.id in only) and s.id not in skip)
 
 
@@ -91,7 +95,7 @@ def _error(spec: CheckSpec, kind: str, cause: str, fix: str, duration_ms: int = 
         severity=spec.severity, blocking=spec.blocking, status=Status.ERROR,
         message=f"could not decide: {cause}", evidence={}, doc_url=spec.doc_url,
         fix=fix or spec.fix, duration_ms=duration_ms, error={"kind": kind, "cause": cause, "fix": fix},
-        why=spec.why,
+        why=spec.why, records=spec.records, legal_signoff=spec.legal_signoff,
     )
 
 
@@ -107,7 +111,7 @@ def _result(spec: CheckSpec, outcome: Outcome, duration_ms: int, attestation: At
         evidence=evidence, doc_url=spec.doc_url, fix=spec.fix, duration_ms=duration_ms,
         blocked_until=outcome.blocked_until, blocked_because=outcome.blocked_because,
         attestation=attestation.to_json() if attestation is not None else None,
-        why=spec.why,
+        why=spec.why, records=spec.records, legal_signoff=spec.legal_signoff,
     )
 
 

@@ -18,13 +18,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from closegate import facts as f
-from closegate import licences, tenant_azure
+from closegate import licences
 from closegate import tenant_parse as parse
 from closegate.auth import TokenProvider, token_claims
 from closegate.backup.summary import read_backup
 from closegate.errors import ClosegateError, ConfigError, GraphError, MalformedResponse, NotFound
 from closegate.graph import BatchItem, BatchRunner, GraphClient, PageFeed, run_concurrently
 from closegate.licences import not_licensed
+from closegate.tenant_azure import AzureReaders
+from closegate.tenant_marks import READERS as _READERS
+from closegate.tenant_marks import reads as _reads
+from closegate.tenant_records import RecordsReaders
 
 __all__ = ["USAGE_FUNCTIONS", "Tenant"]
 
@@ -37,20 +41,9 @@ USAGE_FUNCTIONS = {
     f.USAGE_SHAREPOINT: ("sharepoint", "getSharePointSiteUsageDetail(period='D7')"),
 }
 _PAGE = "999"  # maximum page size of users, groups, applications (graph-facts §1.2, §2.1)
-_READERS: dict[f.Fact[Any], str] = {}
 
 
-def _reads(fact: f.Fact[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark the method that reads `fact` (subclasses may override it under the same name)."""
-    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
-        if fact in _READERS:
-            raise ValueError(f"two readers for {fact!r}")
-        _READERS[fact] = method.__name__
-        return method
-    return mark
-
-
-class Tenant:
+class Tenant(RecordsReaders, AzureReaders):
     """Implements closegate.facts.TenantReader; thread-safe."""
 
     def __init__(self, graph: GraphClient, arm: GraphClient | None, tokens: TokenProvider, *,
@@ -266,7 +259,8 @@ class Tenant:
     @_reads(f.SUBSCRIBED_SKUS)
     def _subscribed_skus(self) -> tuple[f.SubscribedSku, ...]:
         return tuple(parse.subscribed_sku(s) for s in self._list(
-            "/v1.0/subscribedSkus", "skuId,skuPartNumber,capabilityStatus,prepaidUnits,consumedUnits,subscriptionIds"))
+            "/v1.0/subscribedSkus", "skuId,skuPartNumber,capabilityStatus,prepaidUnits,consumedUnits,subscriptionIds,"
+            "servicePlans"))
 
     @_reads(f.COMPANY_SUBSCRIPTIONS)
     def _company_subscriptions(self) -> tuple[f.CompanySubscription, ...]:
@@ -337,32 +331,6 @@ class Tenant:
     def _domains(self) -> tuple[f.Domain, ...]:
         return tuple(parse.domain(d) for d in self._list("/v1.0/domains", "id,isDefault,isInitial,isVerified"))
 
-    def _arm(self) -> GraphClient:
-        if self.arm is None:
-            raise MalformedResponse("no Azure Resource Manager client is configured", "configure the ARM endpoint")
-        return self.arm
-
-    @_reads(f.AZURE_SUBSCRIPTIONS)
-    def _azure_subscriptions(self) -> tuple[f.AzureSubscription, ...]:
-        # graph-facts §4.4: ARM pages with "nextLink"; the token is for the ARM audience.
-        rows = self._arm().get_all("/subscriptions", params={"api-version": "2022-12-01"}, link_key="nextLink")
-        return tuple(parse.azure_subscription(s) for s in rows)
-
-    @_reads(f.AZURE_VISIBILITY)
-    def _azure_visibility(self) -> f.AzureVisibility:
-        return tenant_azure.visibility(self._arm(), self.read(f.CALLER).object_id, self.read(f.ORGANIZATION).id)
-
-    @_reads(f.AZURE_RESOURCES)
-    def _azure_resources(self) -> f.AzureResources:
-        return tenant_azure.resources(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
-
-    @_reads(f.DOMAIN_SERVICES)
-    def _domain_services(self) -> f.DomainServices:
-        return tenant_azure.domain_services(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
-
-    @_reads(f.BILLING_ACCOUNTS)
-    def _billing_accounts(self) -> tuple[f.BillingAccount, ...]:
-        return tenant_azure.billing_accounts(self._arm())
 
     def _usage(self, fact: f.Fact[tuple[f.UsageRow, ...]]) -> tuple[f.UsageRow, ...]:
         report, function = USAGE_FUNCTIONS[fact]
@@ -421,7 +389,7 @@ class Tenant:
 
     @_reads(f.B2C_INVENTORY)
     def _b2c_inventory(self) -> f.B2CInventory:
-        if self.read(f.ORGANIZATION).tenant_type != "AAD B2C":
+        if self.read(f.ORGANIZATION).tenant_type != f.B2C_TENANT_TYPE:
             return f.B2CInventory((), (), (), ())
         paths = ("/beta/identity/b2cUserFlows", "/beta/identity/identityProviders",
                  "/beta/trustFramework/keySets", "/beta/trustFramework/policies")

@@ -1,20 +1,23 @@
-"""The facade's Azure Resource Manager reads: visibility proof, resources, Domain Services, billing.
+"""The facade's Azure Resource Manager reads: subscriptions, visibility proof, resources, Domain Services,
+billing.
 
-closegate.tenant marks one reader per fact and calls these; they say what to request and turn ARM's
-payloads into closegate.azure_facts records. ARM pages with "nextLink" (graph-facts §4.4).
+`AzureReaders` is mixed into closegate.tenant.Tenant (one `@reads(FACT)` method per fact, like
+closegate.tenant_records); the functions below say what to request and turn ARM's payloads into
+closegate.azure_facts records. ARM pages with "nextLink" (graph-facts §4.4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from closegate import facts as f
-from closegate.errors import GraphError, NotFound, PermissionDenied, Throttled
+from closegate.errors import GraphError, MalformedResponse, NotFound, PermissionDenied, Throttled
 from closegate.graph import GraphClient
-from closegate.tenant_parse import as_datetime, as_str
+from closegate.tenant_marks import reads
+from closegate.tenant_parse import as_datetime, as_str, azure_subscription
 
-__all__ = ["READS_SUBSCRIPTIONS", "billing_accounts", "domain_services", "resources", "visibility"]
+__all__ = ["READS_SUBSCRIPTIONS", "AzureReaders", "billing_accounts", "domain_services", "resources", "visibility"]
 
 ROLE_ASSIGNMENTS_VERSION = "2022-04-01"  # Role Assignments - List For Scope (role-assignments-list-rest.md)
 RESOURCES_VERSION = "2021-04-01"  # Resources - List (by subscription)
@@ -35,6 +38,11 @@ READS_SUBSCRIPTIONS = {
 # Partner Agreement, Microsoft Customer Agreement, or Microsoft Online Services Program" (invoice.json).
 INVOICE_AGREEMENTS = frozenset({"MicrosoftPartnerAgreement", "MicrosoftCustomerAgreement",
                                 "MicrosoftOnlineServicesProgram"})
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object property, or empty when ARM sent none (or something else)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _all(arm: GraphClient, path: str, **params: str) -> list[dict[str, Any]]:
@@ -65,7 +73,7 @@ def visibility(arm: GraphClient, caller_id: str, tenant_id: str) -> f.AzureVisib
             refused.append(f"{exc.status} {exc.code} at {label}".replace("  ", " "))
             continue
         for row in rows:
-            props = row.get("properties") if isinstance(row.get("properties"), dict) else {}
+            props = _obj(row.get("properties"))
             at = str(props.get("scope") or "")
             if at.rstrip("/").lower() not in ("", root_mg.lower()):
                 continue  # assignedTo also lists assignments below the scope: those cover only part of it
@@ -106,8 +114,8 @@ def resources(arm: GraphClient, subs: Iterable[f.AzureSubscription]) -> f.AzureR
 
 
 def _resource(r: dict[str, Any], sid: str) -> f.AzureResource:
-    plan = r.get("plan") if isinstance(r.get("plan"), dict) else None
-    identity = r.get("identity") if isinstance(r.get("identity"), dict) else {}
+    plan = _obj(r.get("plan")) or None
+    identity = _obj(r.get("identity"))
     return f.AzureResource(
         id=as_str(r, "id", "Azure resource"), subscription_id=sid, name=as_str(r, "name", "Azure resource"),
         type=as_str(r, "type", "Azure resource"), kind=r.get("kind") if isinstance(r.get("kind"), str) else None,
@@ -129,7 +137,7 @@ def domain_services(arm: GraphClient, subs: Iterable[f.AzureSubscription]) -> f.
             unreadable.append((sid, exc.one_line()))
             continue
         for r in rows:
-            props = r.get("properties") if isinstance(r.get("properties"), dict) else {}
+            props = _obj(r.get("properties"))
             found.append(f.DomainService(
                 id=as_str(r, "id", "Domain Services"), name=as_str(r, "name", "Domain Services"), subscription_id=sid,
                 domain_name=str(props.get("domainName") or r.get("name")),
@@ -145,7 +153,7 @@ def billing_accounts(arm: GraphClient) -> tuple[f.BillingAccount, ...]:
     all (the emulator models that worse case as 200 with an empty list, like `GET /subscriptions`)."""
     out = []
     for a in _all(arm, "/providers/Microsoft.Billing/billingAccounts", **{"api-version": BILLING_VERSION}):
-        props = a.get("properties") if isinstance(a.get("properties"), dict) else {}
+        props = _obj(a.get("properties"))
         name = as_str(a, "name", "billing account")
         agreement = str(props.get("agreementType") or "")
         account = f.BillingAccount(name=name, display_name=str(props.get("displayName") or name),
@@ -173,10 +181,44 @@ def _with(account: f.BillingAccount, invoices: tuple[f.Invoice, ...] | None, una
 
 
 def _invoice(r: dict[str, Any]) -> f.Invoice:
-    props = r.get("properties") if isinstance(r.get("properties"), dict) else {}
-    due = props.get("amountDue") if isinstance(props.get("amountDue"), dict) else {}
+    props = _obj(r.get("properties"))
+    due = _obj(props.get("amountDue"))
     value = due.get("value", 0)
     return f.Invoice(name=as_str(r, "name", "invoice"), status=str(props.get("status") or "Other"),
                      amount_due=float(value) if isinstance(value, int | float) else 0.0,
                      currency=str(due.get("currency") or ""), due=as_datetime(props, "dueDate", "invoice"),
                      issued=as_datetime(props, "invoiceDate", "invoice"))
+
+
+class AzureReaders:
+    """Readers of Tenant (closegate.tenant) over its ARM client; they share its cache through `read`."""
+
+    arm: GraphClient | None
+    read: Callable[..., Any]
+
+    def _arm(self) -> GraphClient:
+        if self.arm is None:
+            raise MalformedResponse("no Azure Resource Manager client is configured", "configure the ARM endpoint")
+        return self.arm
+
+    @reads(f.AZURE_SUBSCRIPTIONS)
+    def _azure_subscriptions(self) -> tuple[f.AzureSubscription, ...]:
+        # graph-facts §4.4: the token is for the ARM audience; the list is what the caller's roles cover (§12.2).
+        rows = _all(self._arm(), "/subscriptions", **{"api-version": "2022-12-01"})
+        return tuple(azure_subscription(s) for s in rows)
+
+    @reads(f.AZURE_VISIBILITY)
+    def _azure_visibility(self) -> f.AzureVisibility:
+        return visibility(self._arm(), self.read(f.CALLER).object_id, self.read(f.ORGANIZATION).id)
+
+    @reads(f.AZURE_RESOURCES)
+    def _azure_resources(self) -> f.AzureResources:
+        return resources(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
+
+    @reads(f.DOMAIN_SERVICES)
+    def _domain_services(self) -> f.DomainServices:
+        return domain_services(self._arm(), self.read(f.AZURE_SUBSCRIPTIONS))
+
+    @reads(f.BILLING_ACCOUNTS)
+    def _billing_accounts(self) -> tuple[f.BillingAccount, ...]:
+        return billing_accounts(self._arm())

@@ -211,7 +211,9 @@ def subscribed_sku(s: dict[str, Any]) -> f.SubscribedSku:
         enabled_units=as_int(units, "enabled"), warning_units=as_int(units, "warning"),
         suspended_units=as_int(units, "suspended"), locked_out_units=as_int(units, "lockedOut"),
         consumed_units=as_int(s, "consumedUnits"),
-        subscription_ids=tuple(str(x) for x in s.get("subscriptionIds") or ()))
+        subscription_ids=tuple(str(x) for x in s.get("subscriptionIds") or ()),
+        service_plans=tuple(str(p.get("servicePlanName")) for p in as_list(s, "servicePlans", "subscribed SKU")
+                            if isinstance(p, dict) and p.get("servicePlanName")))
 
 
 def company_subscription(s: dict[str, Any]) -> f.CompanySubscription:

@@ -1,7 +1,9 @@
 """JUnit XML for CI: one test case per check, so a pipeline shows a failing check like a failing test.
 
-Mapping: FAIL -> failure, ERROR -> error, ATTEST -> failure of type "attestation-required" (a person
-must act before the gate can open), NOT_APPLICABLE -> skipped, PASS -> a plain passing case. Tenant
+Mapping: a blocking FAIL -> failure; ERROR -> error (it keeps the gate shut, advisory or not); ATTEST ->
+skipped, "attestation required" (nothing failed: a person must record what no API can see); an
+advisory FAIL -> a passing case whose system-out says "advisory" (it never gates the delete, so a
+pipeline must not go red on it); NOT_APPLICABLE -> skipped; PASS -> a plain passing case. Tenant
 strings go through `reporting.text.xml_safe`: ElementTree escapes markup but would write characters
 XML forbids, which makes the whole file unparsable.
 """
@@ -29,11 +31,13 @@ def _case(suite: ET.Element, result: CheckResult) -> None:
         "time": f"{result.duration_ms / 1000:.3f}",
     })
     detail = _safe(f"{result.message}\nfix: {result.fix}\ndoc: {result.doc_url}")
-    if result.status is Status.FAIL:
+    if result.status is Status.FAIL and result.blocking:
         ET.SubElement(case, "failure", {"message": _safe(result.message, 1000), "type": "check-failed"}).text = detail
+    elif result.status is Status.FAIL:
+        ET.SubElement(case, "system-out").text = _safe(f"advisory (does not gate the delete): {detail}")
     elif result.status is Status.ATTEST:
-        ET.SubElement(case, "failure", {"message": _safe(result.message, 1000),
-                                        "type": "attestation-required"}).text = detail
+        ET.SubElement(case, "skipped", {"message": _safe(f"attestation required: {result.message}", 1000),
+                                        "type": "attestation-required"})
     elif result.status is Status.ERROR:
         error = result.error or {}
         ET.SubElement(case, "error", {"message": _safe(str(error.get("cause", result.message)), 1000),
@@ -51,9 +55,9 @@ def render_junit(record: RunRecord, *, run_id: str | None = None) -> bytes:
     suite = ET.SubElement(suites, "testsuite", {
         "name": _safe(f"closegate readiness: {record.tenant.name or record.tenant.id}", 300),
         "tests": str(len(results)),
-        "failures": str(count[Status.FAIL] + count[Status.ATTEST]),
+        "failures": str(sum(1 for r in results if r.status is Status.FAIL and r.blocking)),
         "errors": str(count[Status.ERROR]),
-        "skipped": str(count[Status.NOT_APPLICABLE]),
+        "skipped": str(count[Status.NOT_APPLICABLE] + count[Status.ATTEST]),
         "time": f"{(record.ended - record.started).total_seconds():.3f}",
         "timestamp": record.started.strftime("%Y-%m-%dT%H:%M:%S"),
     })

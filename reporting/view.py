@@ -19,6 +19,14 @@ from urllib.parse import urlsplit
 from closegate.closure.signoffs import SignOff, Verification
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
 from closegate.reporting.approvers import Approver, ApproverView, approvers_json, prepared_fields
+from closegate.reporting.records_view import (
+    RECORDS_ANCHOR,
+    RECORDS_LABEL,
+    RECORDS_TITLE,
+    LegalView,
+    legal_view,
+    split_records,
+)
 from closegate.reporting.text import MISSING, clip, display, visible
 
 __all__ = [
@@ -154,6 +162,9 @@ class StepView:
     status: Label
     checks: tuple[CheckView, ...]
     counts: tuple[tuple[Label, int], ...]  # every status, in a fixed order, even when zero
+    anchor: str = ""  # the section's id: "step-N", or records_view.RECORDS_ANCHOR
+    label: str = ""  # "Step N", or "Records and legal"
+    heading: str = ""  # the summary table's row: "N. title", or the records section's label
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,9 @@ class ReportView:
     attestations: tuple[AttestationView, ...]
     stats: tuple[Fact, ...]
     endpoints: Table | None
-    signoffs: tuple[SignOffView, ...]
+    signoffs: tuple[SignOffView, ...]  # approvals (the [signoff] required kind)
+    legal: LegalView | None  # the legal sign-off block, when a legal-hold check failed
+    legal_signoffs: tuple[SignOffView, ...]
     approvers: tuple[ApproverView, ...]
     approvers_json: str  # the approvers as rendered, in the PDF metadata so a verifier can render them again
     signoffs_shown: int
@@ -270,12 +283,29 @@ def _check(result: CheckResult) -> CheckView:
     )
 
 
-def _step(step: Step, results: Sequence[CheckResult]) -> StepView:
+def _step(step: Step, results: Sequence[CheckResult], *, records: bool = False) -> StepView:
     checks = tuple(_check(r) for r in results)
     present = {r.status for r in results}
     worst = next((s for s in _WORST_FIRST if s in present), Status.NOT_APPLICABLE)
     counts = tuple((STATUS_LABELS[s], sum(1 for r in results if r.status is s)) for s in _WORST_FIRST)
-    return StepView(int(step), step.title, STATUS_LABELS[worst], checks, counts)
+    if records:
+        return StepView(int(step), RECORDS_TITLE, STATUS_LABELS[worst], checks, counts, RECORDS_ANCHOR, RECORDS_LABEL,
+                        RECORDS_LABEL)
+    return StepView(int(step), step.title, STATUS_LABELS[worst], checks, counts, f"step-{int(step)}",
+                    f"Step {int(step)}", f"{int(step)}. {step.title}")
+
+
+def _steps(results: Sequence[CheckResult]) -> tuple[StepView, ...]:
+    """Microsoft's steps in order, with the Records and legal section right after the backup step."""
+    procedure, records = split_records(results)
+    views: list[StepView] = []
+    for step in Step:
+        rows = [r for r in procedure if r.step is step]
+        if rows:
+            views.append(_step(step, rows))
+        if step is Step.BACKUP and records:
+            views.append(_step(step, records, records=True))
+    return tuple(views)
 
 
 def _verdict_summary(record: RunRecord) -> str:
@@ -284,7 +314,10 @@ def _verdict_summary(record: RunRecord) -> str:
         return "Every blocking check passed in a complete run: nothing found stands in the way of closing the tenant."
     if verdict is Verdict.NOT_READY:
         failing = [r.check_id for r in record.results if r.blocking and r.status is Status.FAIL]
-        return f"{len(failing)} blocking check(s) failed: {', '.join(failing)}."
+        legal = [r.check_id for r in record.results if r.blocking and r.status is Status.FAIL and r.legal_signoff]
+        accept = (f" A legal sign-off bound to this run may accept {', '.join(legal)} (the legal holds); the gate "
+                  "accepts no other failure." if legal else "")
+        return f"{len(failing)} blocking check(s) failed: {', '.join(failing)}.{accept}"
     parts = []
     errors = [r.check_id for r in record.results if r.status is Status.ERROR]
     attest = [r.check_id for r in record.results if r.blocking and r.status is Status.ATTEST]
@@ -358,7 +391,6 @@ def build(
     """
     tenant = record.tenant
     closure = record.earliest_closure
-    by_step = {step: [r for r in record.results if r.step is step] for step in Step}
     duration = (record.ended - record.started).total_seconds()
     selection = record.selection
     run_facts = [
@@ -386,9 +418,10 @@ def build(
                 Fact("Primary domain", visible(clip(tenant.primary_domain, 300)) or MISSING),
                 Fact("Cloud", visible(tenant.cloud))),
         run=tuple(run_facts), caller=_caller(record.caller),
-        steps=tuple(_step(step, results) for step, results in by_step.items() if results),
+        steps=_steps(record.results), legal=legal_view(record.results),
+        legal_signoffs=tuple(_signoff(s) for s in signoffs if s.is_legal),
         attestations=attestations, stats=stats, endpoints=endpoints,
-        signoffs=tuple(_signoff(s) for s in signoffs), approvers=_approvers(approvers),
+        signoffs=tuple(_signoff(s) for s in signoffs if not s.is_legal), approvers=_approvers(approvers),
         approvers_json=approvers_json(approvers), signoffs_shown=len(signoffs), language=LANGUAGE,
         check_ids=tuple(visible(r.check_id) for r in record.results),
     )

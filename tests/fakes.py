@@ -27,7 +27,7 @@ from closegate.facts import (
     fact_named,
 )
 
-__all__ = ["ADMIN", "APP_ID", "BackedUpTenant", "FakeTenant", "NOW", "WithBackup", "admin_assignment", "keep_only_the_callers_service_principal", "run_check",
+__all__ = ["ADMIN", "APP_ID", "ATTESTED_CLEAN", "ATTESTED_READY", "BackedUpTenant", "FakeTenant", "NOW", "WithBackup", "admin_assignment", "keep_only_the_callers_service_principal", "run_check",
            "user"]
 
 T = TypeVar("T")
@@ -37,7 +37,16 @@ ALL_READ = frozenset({
     "Application.Read.All", "Directory.Read.All", "Organization.Read.All", "Policy.Read.All",
     "ReportSettings.Read.All", "Reports.Read.All", "RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory",
     "User.Read.All", "GroupMember.Read.All",
+    # records, holds and devices (CG-019 ... CG-024)
+    "eDiscovery.Read.All", "RecordsManagement.Read.All", "DeviceManagementManagedDevices.Read.All",
+    "DeviceManagementServiceConfig.Read.All", "BitlockerKey.ReadBasic.All",
 })
+# What no API can settle on `FakeTenant.ready()`: the portal-only items, the holds Graph cannot see, and
+# CG-019, since its signed-in caller may see only the eDiscovery cases it is a member of.
+ATTESTED_READY = ("CG-013", "CG-014", "CG-015", "CG-019", "CG-020")
+# ... and on a clean emulated tenant signed in as an app without licences: Graph refuses app-only
+# eDiscovery and Intune, and retention labels to any app (the checks say so and ask a person).
+ATTESTED_CLEAN = ("CG-013", "CG-014", "CG-015", "CG-019", "CG-020", "CG-021", "CG-022")
 
 
 def user(upn: str, **changes: object) -> User:
@@ -173,7 +182,8 @@ def covering(backup: Backup | None, tenant: object) -> Backup | None:
     if backup is None or backup.user_ids or backup.group_ids:
         return backup
     return replace(backup, user_ids=frozenset(u.id for u in tenant.read(f.USERS)),  # type: ignore[attr-defined]
-                   group_ids=frozenset(g.id for g in tenant.read(f.GROUPS)))  # type: ignore[attr-defined]
+                   group_ids=frozenset(g.id for g in tenant.read(f.GROUPS)),  # type: ignore[attr-defined]
+                   device_ids=frozenset(d.id for d in tenant.read(f.DEVICES)))  # type: ignore[attr-defined]
 
 
 def keep_only_the_callers_service_principal(emu: Any, own: str) -> None:

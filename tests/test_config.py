@@ -120,8 +120,12 @@ def test_mistakes_are_config_errors_with_a_fix(tmp_path, text, needle):
 def test_missing_file_and_missing_tenant(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", environ={})
-    with pytest.raises(ConfigError, match="no tenant"):
+    with pytest.raises(ConfigError, match="no configuration found: there is no .*closegate.toml"):
         load_settings(None, environ={})
+    empty = tmp_path / "closegate.toml"
+    empty.write_text("[auth]\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"no tenant given in {empty}"):
+        load_settings(empty, environ={})
 
 
 def test_secrets_are_masked_in_every_rendering(tmp_path):

@@ -9,10 +9,10 @@ from closegate.gate import decide
 from closegate.models import RunRecord, Severity, Step, passed
 from closegate.registry import Catalog, catalog, check, spec_of
 from closegate.runner import RunSettings, run
-from tests.fakes import ADMIN, NOW, BackedUpTenant, user
+from tests.fakes import ADMIN, ATTESTED_READY, NOW, BackedUpTenant, user
 
 FULL = catalog(plugins=False)
-SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ("CG-013", "CG-014", "CG-015"))
+SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ATTESTED_READY)
 MAX_AGE = timedelta(minutes=15)
 
 
@@ -69,7 +69,7 @@ def test_stays_shut_for_any_error_even_advisory() -> None:
 
 
 def test_stays_shut_for_an_unattested_item() -> None:
-    reasons = shut(record_of(attestations=SIGNED[:2]))
+    reasons = shut(record_of(attestations=tuple(a for a in SIGNED if a.item != "CG-015")))
     assert reasons == ("CG-015 needs an attestation: record one with `closegate attest CG-015` and audit again",)
 
 
@@ -84,13 +84,16 @@ def test_stays_shut_when_an_attestation_used_expired_or_was_removed() -> None:
     record = record_of()
     assert shut(record, attestations=SIGNED[1:]) == ("CG-013's attestation is no longer in the attestations file",)
     expiring = tuple(replace(a, expires=NOW + timedelta(seconds=30)) for a in SIGNED)
-    assert len(shut(record_of(attestations=expiring), attestations=expiring)) == 3
+    assert len(shut(record_of(attestations=expiring), attestations=expiring)) == len(SIGNED)
 
 
 def test_sign_offs_are_a_separate_input_that_can_keep_it_shut() -> None:
     class NoSignoffs:
         def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]:
             return (f"0 of 1 required sign-offs are bound to run {run_id[:12]}",)
+
+        def legal(self, run_id: str, now: datetime) -> tuple[object, ...]:
+            return ()
 
     record = record_of()
     assert shut(record, signoffs=NoSignoffs()) == (f"0 of 1 required sign-offs are bound to run {record.run_id[:12]}",)

@@ -36,6 +36,7 @@ MISTAKES = [
     ("closegate/tenant.py", "import requests", "requests has one home"),
     ("closegate/backup/export.py", "import weasyprint", "WeasyPrint has one home"),
     ("closegate/commands/audit.py", "import pypdf", "PDF signing and reading stay in reporting"),
+    ("closegate/backup/export.py", "import pyrage", "age encryption has one home"),
 ]
 
 

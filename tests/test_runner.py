@@ -12,11 +12,10 @@ from closegate.facts import CALLER, Fact
 from closegate.models import Outcome, Severity, Status, Step, Verdict, failed
 from closegate.registry import Catalog, catalog, check, spec_of
 from closegate.runner import RunSettings, run
-from tests.fakes import NOW, BackedUpTenant, FakeTenant
+from tests.fakes import ATTESTED_READY, NOW, BackedUpTenant, FakeTenant
 
 FULL = catalog(plugins=False)
-SIGNED = tuple(Attestation(i, "checked in the portal", "Dana", NOW - timedelta(hours=1)) for i in
-               ("CG-013", "CG-014", "CG-015"))
+SIGNED = tuple(Attestation(i, "checked in the portal", "Dana", NOW - timedelta(hours=1)) for i in ATTESTED_READY)
 
 
 def settings(**changes: object) -> RunSettings:
@@ -32,7 +31,7 @@ def test_a_ready_backed_up_attested_tenant_is_ready_and_can_close_now() -> None:
 
 def test_without_attestations_the_attest_checks_keep_it_undetermined() -> None:
     record = run(BackedUpTenant(), FULL, settings())
-    assert {r.check_id for r in record.results if r.status is Status.ATTEST} == {"CG-013", "CG-014", "CG-015"}
+    assert {r.check_id for r in record.results if r.status is Status.ATTEST} == set(ATTESTED_READY)
     assert record.verdict is Verdict.CANNOT_DETERMINE
 
 

@@ -33,6 +33,7 @@ from closegate.backup.manifest import (
     sign_manifest,
 )
 from closegate.backup.replace import carry_attestations, fresh_staging, swap_in
+from closegate.backup.secrets import export_secret, parse_recipient
 from closegate.backup.sources import CONTENT_NOTE, SOURCES, Source, source_named
 from closegate.backup.verify import verify_backup
 from closegate.errors import (
@@ -48,11 +49,13 @@ from closegate.files import write_atomic
 from closegate.graph import BatchItem, BatchOutcome, BatchRunner, GraphClient
 from closegate.licences import not_licensed
 
-__all__ = ["ExportResult", "export_backup", "probe_properties"]
+__all__ = ["NOT_REQUESTED", "ExportResult", "Secrets", "export_backup", "probe_properties"]
 
 _PARENT_CHUNK = 1000  # parent ids per BatchRunner call: 50 $batch calls in flight, bounded memory
 _REFUSED = frozenset({400, 404, 405, 501})  # the endpoint is not served here; retrying will not help
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+NOT_REQUESTED = ("not read: Microsoft audits every recovery key read, so closegate reads them only with "
+                 "`closegate backup --include-bitlocker-keys` (encrypted to [backup] recipient)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,15 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class Secrets:
+    """Whether secret material (BitLocker recovery keys) is read, and who it is encrypted to."""
+
+    include: bool = False  # `--include-bitlocker-keys`: every key read is audited by Microsoft
+    recipient: str = ""  # [backup] recipient (age); required when include is set
+    on_read: Callable[[Source], None] = lambda source: None  # told before the first secret is read
+
+
 def export_backup(
     graph: GraphClient,
     directory: Path,
@@ -76,6 +88,7 @@ def export_backup(
     sign_key: Ed25519PrivateKey | None = None,
     clock: Callable[[], datetime] = _utc_now,
     on_file: Callable[[FileEntry, bool], None] = lambda entry, reused: None,
+    secrets: Secrets = Secrets(),
 ) -> ExportResult:
     """Back the tenant up into `directory` (resuming an unfinished backup there); write manifest.json.
 
@@ -83,18 +96,24 @@ def export_backup(
     `directory` is complete, signed and verified at once. Replacing a complete backup writes the new
     one beside it first (replace.py): an interruption leaves the old one in place.
     """
+    if secrets.include and not secrets.recipient:
+        raise ConfigError("--include-bitlocker-keys needs [backup] recipient: the keys are written only encrypted",
+                          "set [backup] recipient in closegate.toml to an age public key (age-keygen prints one)")
+    if secrets.include:
+        parse_recipient(secrets.recipient)  # a bad recipient fails before anything is read
     if replace and (directory / MANIFEST).exists():
-        return _replace(graph, directory, sign_key, clock, on_file)
+        return _replace(graph, directory, sign_key, clock, on_file, secrets)
     directory.mkdir(parents=True, exist_ok=True)
     _prepare(directory, replace)
-    return _export_into(graph, directory, sign_key, clock, on_file)
+    return _export_into(graph, directory, sign_key, clock, on_file, secrets)
 
 
 def _replace(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKey | None,
-             clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None]) -> ExportResult:
+             clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None],
+             secrets: Secrets) -> ExportResult:
     target = directory.resolve()  # "." has no name to derive the sibling directories from
     staging = fresh_staging(target)
-    staged = _export_into(graph, staging, sign_key, clock, on_file)
+    staged = _export_into(graph, staging, sign_key, clock, on_file, secrets)
     check = verify_backup(staging, sign_key.public_key() if sign_key else None)
     if not check.ok:
         raise IntegrityError(f"the new backup in {staging} does not verify ({check.problems[0]})",
@@ -107,7 +126,8 @@ def _replace(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKey | 
 
 
 def _export_into(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKey | None,
-                 clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None]) -> ExportResult:
+                 clock: Callable[[], datetime], on_file: Callable[[FileEntry, bool], None],
+                 secrets: Secrets) -> ExportResult:
     org = graph.get_all("/v1.0/organization")
     if len(org) != 1 or not isinstance(org[0].get("id"), str):
         raise MalformedResponse(f"/organization returned {len(org)} objects instead of 1", "report this")
@@ -118,7 +138,7 @@ def _export_into(graph: GraphClient, directory: Path, sign_key: Ed25519PrivateKe
         if entry is not None:
             reused.append(source.name)
         else:
-            entry = _export_source(graph, directory, journal, source, org)
+            entry = _export_source(graph, directory, journal, source, org, secrets)
             journal = journal.record(entry)
         on_file(entry, entry.name in reused)
     manifest = Manifest(tenant_id=journal.tenant_id, tool_version=__version__,
@@ -151,13 +171,18 @@ def _tenant_now(graph: GraphClient) -> datetime:
 
 
 def _export_source(graph: GraphClient, directory: Path, journal: Journal, source: Source,
-                   org: list[dict[str, Any]]) -> FileEntry:
+                   org: list[dict[str, Any]], secrets: Secrets) -> FileEntry:
+    if source.kind == "secret" and not secrets.include:
+        return FileEntry(source.name, None, complete=True, unavailable=NOT_REQUESTED)
     if source.parent:
         parent = next((e for e in journal.done if e.name == source.parent), None)
         if parent is None or parent.unavailable:
             return FileEntry(source.name, None, complete=True,
                              unavailable=f"needs {source.parent}, which is unavailable")
     try:
+        if source.kind == "secret":
+            secrets.on_read(source)
+            return export_secret(graph, directory, source, secrets.recipient)
         properties = probe_properties(graph, source) if source.properties else ()
         with JsonlWriter(directory / source.file) as writer:
             for record in _records(graph, directory, source, properties, org):
@@ -217,19 +242,22 @@ def _report_rows(graph: GraphClient, path: str) -> Iterator[dict[str, Any]]:
 
 
 def _per_parent(graph: GraphClient, directory: Path, source: Source) -> Iterator[dict[str, Any]]:
-    parent_ids = (str(r["id"]) for r in iter_records(directory / source_named(source.parent).file))
+    parents = (r for r in iter_records(directory / source_named(source.parent).file) if source.wants(r))
     runner = BatchRunner(graph, api=source.api)
     query = ("?" + urlencode(source.params, safe="$,'()=/", quote_via=quote)) if source.params else ""
-    while chunk := list(itertools.islice(parent_ids, _PARENT_CHUNK)):
-        items = [BatchItem(id=str(i), method="GET", url=source.path.format(id=pid) + query)
-                 for i, pid in enumerate(chunk)]
+    while chunk := list(itertools.islice(parents, _PARENT_CHUNK)):
+        links = [{name: str(parent.get(name) or "") for name in source.carry} for parent in chunk]
+        items = [BatchItem(id=str(i), method="GET", url=source.path.format(id=parent["id"], **link) + query)
+                 for i, (parent, link) in enumerate(zip(chunk, links, strict=True))]
         outcomes = runner.run(items)
-        for i, pid in enumerate(chunk):
-            yield from _parent_records(graph, source, pid, outcomes[str(i)])
+        for i, parent in enumerate(chunk):
+            kept = {**links[i], source.link: str(parent["id"])}
+            yield from _parent_records(graph, source, kept, outcomes[str(i)])
 
 
-def _parent_records(graph: GraphClient, source: Source, parent_id: str,
+def _parent_records(graph: GraphClient, source: Source, kept: dict[str, str],
                     outcome: BatchOutcome) -> Iterator[dict[str, Any]]:
+    """The child records of one parent, each carrying `kept` (the parent's id and carried fields)."""
     if isinstance(outcome.error, NotFound):
         return  # deleted since its parent list was read: nothing left to keep
     if outcome.error is not None:
@@ -239,17 +267,17 @@ def _parent_records(graph: GraphClient, source: Source, parent_id: str,
         raise MalformedResponse(f"a $batch answer for {source.path} is not a JSON object", "report this")
     if source.kind == "per_object":
         body.pop("@odata.context", None)
-        yield {source.link: parent_id, **body}
+        yield {**kept, **body}
         return
     value = body.get("value")
     if not isinstance(value, list):
         raise MalformedResponse(f"a $batch answer for {source.path} has no 'value' list", "report this")
-    yield from ({source.link: parent_id, **item} for item in value)
+    yield from ({**kept, **item} for item in value)
     link = body.get("@odata.nextLink")
     if isinstance(link, str):
         # The rest of a long list is paged outside the batch, with the whole next link (§2.1).
         for page in graph.iter_pages(link):
-            yield from ({source.link: parent_id, **item} for item in page)
+            yield from ({**kept, **item} for item in page)
 
 
 def probe_properties(graph: GraphClient, source: Source) -> tuple[str, ...]:

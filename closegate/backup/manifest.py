@@ -54,6 +54,7 @@ class FileEntry:
     complete: bool = False
     unavailable: str = ""  # why the tenant would not give it (permission, endpoint missing)
     properties: tuple[str, ...] = ()  # the $select that was used, when one was
+    recipient: str = ""  # secret material: the age recipient the file is encrypted to (sha256 is the ciphertext's)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, "file": self.file, "complete": self.complete}
@@ -63,6 +64,8 @@ class FileEntry:
             body.update(sha256=self.sha256, objects=self.objects, bytes=self.bytes)
         if self.properties:
             body["properties"] = list(self.properties)
+        if self.recipient:
+            body["encrypted_to"] = self.recipient
         return body
 
     @classmethod
@@ -70,7 +73,8 @@ class FileEntry:
         return cls(name=str(data["name"]), file=data.get("file"), sha256=str(data.get("sha256", "")),
                    objects=int(data.get("objects", 0)), bytes=int(data.get("bytes", 0)),
                    complete=bool(data["complete"]), unavailable=str(data.get("unavailable", "")),
-                   properties=tuple(str(p) for p in data.get("properties", ())))
+                   properties=tuple(str(p) for p in data.get("properties", ())),
+                   recipient=str(data.get("encrypted_to", "")))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CONTENT_NOTE", "SOURCES", "Source", "source_named"]
+__all__ = ["CONTENT_NOTE", "EDISCOVERY_SOURCES", "SECRET_SOURCES", "SOURCES", "Source", "source_named"]
 
 CONTENT_NOTE = (
     "closegate does not copy mailbox, OneDrive or SharePoint content; it exports the directory and the "
@@ -67,7 +67,8 @@ _SERVICE_PRINCIPAL = (
 class Source:
     """One object type. `kind`: "list" (a paged collection), "entity" (one object), "report" (a
     usage-report CSV), "children" (a paged collection per parent object, sent through $batch) or
-    "per_object" (one object per parent, through $batch)."""
+    "per_object" (one object per parent, through $batch) or "secret" (one object per parent, read one
+    at a time and written only encrypted: closegate.backup.secrets)."""
 
     name: str  # file stem and manifest key
     kind: str
@@ -79,10 +80,19 @@ class Source:
     parent: str = ""  # the source whose ids drive a per-parent kind
     link: str = ""  # field naming the parent in each written record
     permissions: tuple[str, ...] = ()  # least-privileged application permission (for messages)
+    carry: tuple[str, ...] = ()  # fields of the parent record the path names and each child record keeps
+    where: tuple[str, str] = ("", "")  # (field, value): only parents whose list field holds the value
 
     @property
     def file(self) -> str:
-        return f"{self.name}.jsonl.gz"
+        return f"{self.name}.jsonl.gz.age" if self.kind == "secret" else f"{self.name}.jsonl.gz"
+
+    def wants(self, parent: dict[str, object]) -> bool:
+        field, value = self.where
+        if not field:
+            return True
+        held = parent.get(field)
+        return isinstance(held, list) and value in held
 
 
 SOURCES: tuple[Source, ...] = (
@@ -122,7 +132,58 @@ SOURCES: tuple[Source, ...] = (
            permissions=("Reports.Read.All",)),
     Source("sharepoint-usage", "report", "/reports/getSharePointSiteUsageDetail(period='D7')",
            permissions=("Reports.Read.All",)),
+    # What closing destroys beyond the directory (issue 14; graph-facts §12.7). Teams and Microsoft 365
+    # groups are the groups above (groupTypes "Unified", resourceProvisioningOptions "Team"); their
+    # owners are kept here (learn: graph/api/group-list-owners).
+    Source("group-owners", "children", "/groups/{id}/owners", parent="groups", link="groupId",
+           params=(("$select", "id,displayName,userPrincipalName"),), where=("groupTypes", "Unified"),
+           permissions=("GroupMember.Read.All",)),
+    # The sites list, not only the usage report (learn: graph/api/site-getallsites; application only).
+    Source("sites", "list", "/sites/getAllSites", permissions=("Sites.Read.All",)),
+    # Shared, room and equipment mailboxes (learn: graph/api/resources/mailboxsettings userPurpose); a
+    # user without a mailbox answers 404 and is left out.
+    Source("mailbox-purposes", "per_object", "/users/{id}/mailboxSettings/userPurpose", parent="users",
+           link="userId", permissions=("MailboxSettings.Read",)),
+    # Entra keeps audits 7 days (30 with Entra ID P1) and sign-ins 30 days, sign-ins only with P1
+    # (MicrosoftDocs/entra-docs docs/identity/monitoring-health/reference-reports-data-retention.md;
+    # graph-facts §12.1): Graph returns what it still retains, and sign-ins are recorded as not
+    # available, with Graph's reason, where the licence is missing.
+    Source("directory-audits", "list", "/auditLogs/directoryAudits", permissions=("AuditLog.Read.All",)),
+    Source("sign-ins", "list", "/auditLogs/signIns", permissions=("AuditLog.Read.All",)),
+    Source("devices", "list", "/devices", permissions=("Device.Read.All",)),
+    Source("managed-devices", "list", "/deviceManagement/managedDevices",
+           permissions=("DeviceManagementManagedDevices.Read.All",)),
+    Source("autopilot-devices", "list", "/deviceManagement/windowsAutopilotDeviceIdentities",
+           permissions=("DeviceManagementServiceConfig.Read.All",)),
+    # Metadata only (the list never returns `key`); the keys themselves are the secret source below.
+    Source("bitlocker-key-metadata", "list", "/informationProtection/bitlocker/recoveryKeys",
+           permissions=("BitLockerKey.ReadBasic.All",)),
+    Source("bitlocker-recovery-keys", "secret", "/informationProtection/bitlocker/recoveryKeys/{id}?$select=key",
+           parent="bitlocker-key-metadata", link="id", permissions=("BitLockerKey.Read.All",)),
+    # eDiscovery (Premium) cases and holds (learn: graph/api/resources/security-ediscoveryholdpolicy);
+    # legal holds are in Graph's beta metadata only.
+    Source("ediscovery-cases", "list", "/security/cases/ediscoveryCases", permissions=("eDiscovery.Read.All",)),
+    Source("ediscovery-custodians", "children", "/security/cases/ediscoveryCases/{id}/custodians",
+           parent="ediscovery-cases", link="caseId", permissions=("eDiscovery.Read.All",)),
+    Source("ediscovery-legal-holds", "children", "/security/cases/ediscoveryCases/{id}/legalHolds", api="beta",
+           parent="ediscovery-cases", link="caseId", permissions=("eDiscovery.Read.All",)),
+    Source("ediscovery-hold-users", "children", "/security/cases/ediscoveryCases/{caseId}/legalHolds/{id}/userSources",
+           api="beta", parent="ediscovery-legal-holds", link="holdId", carry=("caseId",),
+           permissions=("eDiscovery.Read.All",)),
+    Source("ediscovery-hold-sites", "children", "/security/cases/ediscoveryCases/{caseId}/legalHolds/{id}/siteSources",
+           api="beta", parent="ediscovery-legal-holds", link="holdId", carry=("caseId",),
+           params=(("$expand", "site"),), permissions=("eDiscovery.Read.All",)),
+    # Retention labels are documented for delegated callers only: an app's backup records them as not
+    # available (learn: graph/api/security-labelsroot-list-retentionlabel).
+    Source("retention-labels", "list", "/security/labels/retentionLabels",
+           params=(("$expand", "retentionEventType"),), permissions=("RecordsManagement.Read.All",)),
+    Source("retention-event-types", "list", "/security/triggerTypes/retentionEventTypes",
+           permissions=("RecordsManagement.Read.All",)),
+    Source("retention-events", "list", "/security/triggers/retentionEvents", permissions=("RecordsManagement.Read.All",)),
 )
+EDISCOVERY_SOURCES = ("ediscovery-cases", "ediscovery-custodians", "ediscovery-legal-holds", "ediscovery-hold-users",
+                      "ediscovery-hold-sites")
+SECRET_SOURCES = tuple(s.name for s in SOURCES if s.kind == "secret")
 
 
 def source_named(name: str) -> Source:

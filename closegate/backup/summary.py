@@ -17,6 +17,7 @@ from closegate.backup.jsonl import iter_records
 from closegate.backup.manifest import (
     MANIFEST,
     SIGNATURE,
+    Manifest,
     check_signature,
 )
 from closegate.backup.sources import source_named
@@ -49,7 +50,8 @@ def read_backup(directory: Path, max_age: timedelta, public_key: Path | None = N
         taken=manifest.taken, location=str(directory),
         items=sum(e.objects for e in manifest.files), bytes=sum(e.bytes for e in manifest.files),
         verified=check.ok, max_age=max_age, tenant_id=manifest.tenant_id, problems=check.problems,
-        user_ids=_ids(check, "users"), group_ids=_ids(check, "groups"),
+        user_ids=_ids(check, "users"), group_ids=_ids(check, "groups"), device_ids=_ids(check, "devices"),
+        bitlocker_key_ids=_key_ids(check), recipient=_recipient(manifest),
         unavailable=tuple(f"{e.name}: {e.unavailable}" for e in manifest.files if e.unavailable),
         content_attestations=content_attestations(directory),
         signature_key=signature_key, signed=signed, signature_valid=signature_valid)
@@ -61,6 +63,16 @@ def _signature(directory: Path, path: Path | None, key: Ed25519PublicKey | None)
         return "", False, False
     signed = (directory / SIGNATURE).is_file()
     return str(path), signed, signed and check_signature(directory, key) is None
+
+
+def _key_ids(check: Verification) -> frozenset[str]:
+    """The recovery keys the backup holds: those its metadata lists, once their ciphertext verified."""
+    return _ids(check, "bitlocker-key-metadata") if "bitlocker-recovery-keys" in check.verified_files else frozenset()
+
+
+def _recipient(manifest: Manifest) -> str:
+    entry = manifest.entry("bitlocker-recovery-keys")
+    return entry.recipient if entry is not None else ""
 
 
 def _ids(check: Verification, name: str) -> frozenset[str]:

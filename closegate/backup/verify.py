@@ -23,7 +23,7 @@ from closegate.backup.manifest import (
     check_signature,
     read_manifest,
 )
-from closegate.backup.sources import SOURCES
+from closegate.backup.sources import SECRET_SOURCES, SOURCES
 from closegate.errors import IntegrityError
 
 __all__ = ["Verification", "verify_backup"]
@@ -92,6 +92,10 @@ def _check_entry(directory: Path, entry: FileEntry) -> str | None:
     actual = file_sha256(path)
     if actual != entry.sha256:
         return f"{expected}: SHA-256 {actual[:16]}... does not match the manifest ({entry.sha256[:16]}...)"
+    if entry.name in SECRET_SOURCES and not entry.recipient:
+        return f"{entry.name}: secret material, but the manifest names no recipient it is encrypted to"
+    if entry.recipient:
+        return None  # ciphertext (closegate.backup.secrets): its hash is all that can be checked without the key
     try:
         count = _count_lines(path)
     except (OSError, EOFError, zlib.error) as exc:

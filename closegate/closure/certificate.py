@@ -70,9 +70,16 @@ class GoCertificate:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _signoff(s: SignOff) -> dict[str, str]:
+    return {"by": s.by, "role": s.role, "when": s.when, "verification": s.verification().value,
+            "key_fingerprint": s.key_fingerprint()}
+
+
 def issue(record: RunRecord, signoffs: Sequence[SignOff], required: int, final: FinalStep, *, issued: datetime,
-          max_age_minutes: int, key: Ed25519PrivateKey | None = None) -> GoCertificate:
-    """The certificate for an open gate. `signoffs` are the ones the gate counted for this run."""
+          max_age_minutes: int, key: Ed25519PrivateKey | None = None,
+          legal: Sequence[SignOff] = (), accepted: Sequence[str] = ()) -> GoCertificate:
+    """The certificate for an open gate. `signoffs` are the ones the gate counted for this run; `legal` the
+    legal sign-offs bound to it, and `accepted` the checks whose FAIL the gate accepted because of them."""
     tenant = record.tenant
     body = {
         "format": CERTIFICATE_FORMAT,
@@ -86,10 +93,13 @@ def issue(record: RunRecord, signoffs: Sequence[SignOff], required: int, final: 
         "issued": iso(issued),
         "gate": {"max_age_minutes": max_age_minutes, "signoffs_required": required,
                  "blocking_checks": sorted(r.check_id for r in record.results if r.blocking)},
-        "signoffs": [{"by": s.by, "role": s.role, "when": s.when, "verification": s.verification().value,
-                      "key_fingerprint": s.key_fingerprint()} for s in signoffs],
+        "signoffs": [_signoff(s) for s in signoffs],
         "final_step": final.to_json(),
     }
+    if legal:
+        # Only written when a legal sign-off exists, so certificates of runs without holds keep their shape.
+        body["legal_signoffs"] = [_signoff(s) for s in legal]
+        body["accepted_by_legal_signoff"] = sorted(accepted)
     signature = None
     if key is not None:
         signature = {"algorithm": "Ed25519", "public_key": public_key_text(key),

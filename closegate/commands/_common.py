@@ -66,8 +66,29 @@ def log_file_option(func: F) -> F:
     )(func)
 
 
+# `closegate --help` lists commands in the order an administrator uses them to close a tenant.
+WORKFLOW_ORDER: tuple[str, ...] = (
+    "init", "permissions", "doctor", "backup", "audit", "report", "verify", "diff", "attest", "plan",
+    "remediate", "journal", "signoff", "close", "demo", "emulator",
+)
+
+
+# The options that answer each command's prompts, for a run without a terminal.
+_ANSWERS = {
+    "close": "--confirm DOMAIN (the tenant's primary domain)",
+    "remediate": "--confirm DOMAIN (the tenant's primary domain)",
+    "init": "--tenant TENANT --client-id APP_ID",
+    "signoff": "an unencrypted --sign-key, or run it at a terminal to type the key's password",
+    "report": "an unencrypted --sign-key, or run it at a terminal to type the key's password",
+}
+
+
 class ClosegateGroup(click.Group):
     """The root group: logs each command's start and outcome, and turns a stray ClosegateError into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for name in WORKFLOW_ORDER if name in self.commands]
+        return known + sorted(name for name in self.commands if name not in WORKFLOW_ORDER)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["closegate.argv"] = list(args)
@@ -84,6 +105,12 @@ class ClosegateGroup(click.Group):
         except ClosegateError as exc:
             code = exc.exit_code
             fail(exc)
+        except click.exceptions.Abort:
+            # A prompt met the end of its input (no terminal: a script, CI, a pipe) or was cancelled.
+            code = CANNOT_RUN
+            command = ctx.invoked_subcommand or ""
+            fail(ClosegateError(f"`closegate {command}` asked a question and got no answer (no terminal, or cancelled)",
+                                f"pass the answer as an option: {_ANSWERS.get(command, 'see --help')}"))
         except SystemExit as exc:
             code = exc.code
             raise

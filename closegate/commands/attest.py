@@ -1,4 +1,5 @@
-"""`closegate attest`: record a person's statement about something no API can see (CG-013/014/015).
+"""`closegate attest`: record a person's statement about something no API can see (CG-013/014/015/020),
+or that Graph no longer shows once a licence is gone (CG-019/021/022).
 
 The attestation goes into attestations.json beside the run record; the next `closegate audit` turns the
 item's ATTEST into PASS with the attestation as evidence, until it expires.
@@ -53,7 +54,8 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
                   help="The audit's output directory; attestations.json is kept there.")
     def attest(item: str, by: str, statement: str, evidence: str, expires_days: int | None, out: Path) -> None:
-        """Record a person's attestation of ITEM (CG-013, CG-014 or CG-015): no API can see these.
+        """Record a person's attestation of ITEM: what no API can see (CG-013, CG-014, CG-015, CG-020), or
+        what Graph no longer shows once a licence is gone (CG-019, CG-021, CG-022).
 
         \b
         Example:

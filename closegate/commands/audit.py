@@ -21,7 +21,7 @@ from rich.text import Text
 
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail
-from closegate.errors import ClosegateError
+from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.records import write_record
 from closegate.registry import catalog
@@ -90,10 +90,13 @@ def print_record(record: RunRecord, console: Console) -> None:
     table = Table(title=f"closegate audit of {record.tenant.name or record.tenant.id}", show_lines=False)
     for column in ("Step", "Check", "Status", "Result"):
         table.add_column(column, overflow="fold")
-    for step in Step:
-        rows = [r for r in record.results if r.step is step]
+    groups = [(f"{int(step)} {step.title}", [r for r in record.results if r.step is step and not r.records])
+              for step in Step]
+    # Records and legal (holds, retention, devices) follow the backup step, as in the reports.
+    groups.insert(1, ("Records and legal", [r for r in record.results if r.records]))
+    for title, rows in groups:
         for index, r in enumerate(rows):
-            label = f"{int(step)} {step.title}" if index == 0 else ""
+            label = title if index == 0 else ""
             status = r.status.value + ("" if r.blocking else " (advisory)")
             detail = "\n".join([r.message, *(_evidence_lines(dict(r.evidence)) if r.status is Status.FAIL else [])])
             if r.status is Status.ERROR and r.error:
@@ -110,6 +113,10 @@ def print_record(record: RunRecord, console: Console) -> None:
 def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, as_json: bool,
            reports: bool = True) -> None:
     err = Console(stderr=True)
+    both = sorted(_ids(only) & _ids(skip))
+    if both:
+        fail(ConfigError(f"{', '.join(both)} is both in --only and in --skip",
+                         "name each check in one of them (--only runs just those; --skip leaves those out)"))
     try:
         attestations = load_attestations(out)
         session = open_session(config)

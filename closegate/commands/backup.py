@@ -30,9 +30,17 @@ def _fail(exc: ClosegateError) -> None:
     fail(exc)
 
 
-def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: bool,
+def _announce(source) -> None:  # type: ignore[no-untyped-def]
+    # learn: graph/api/bitlockerrecoverykey-get: reading `key` "triggers a Microsoft Entra audit of the
+    # operation and generates an audit log" (category KeyManagement). Said before the first read.
+    click.echo("  reading BitLocker recovery keys: Microsoft records each read in the tenant's directory audit "
+               "log (KeyManagement, \"Read BitLocker key\"); they are written only encrypted to [backup] recipient")
+
+
+def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: bool, include_keys: bool,
          clock: Callable[[], datetime]) -> None:
     from closegate.backup import CONTENT_NOTE, export_backup
+    from closegate.backup.export import Secrets
     from closegate.session import open_session
 
     try:
@@ -40,14 +48,16 @@ def _run(config: Path | None, out: Path | None, sign_key: Path | None, replace: 
         session = open_session(config, sign_in=False)
         settings = session.settings
         directory = out or settings.backup_dir
+        secrets = Secrets(include=include_keys, recipient=settings.backup_recipient, on_read=_announce)
 
         def report(entry, reused):  # type: ignore[no-untyped-def]
             what = "unavailable: " + entry.unavailable if entry.unavailable else f"{entry.objects} objects"
-            click.echo(f"  {entry.name:<28} {what}{' (kept from the interrupted run)' if reused else ''}")
+            sealed = f", encrypted to {entry.recipient[:16]}..." if entry.recipient else ""
+            click.echo(f"  {entry.name:<28} {what}{sealed}{' (kept from the interrupted run)' if reused else ''}")
 
         click.echo(f"backing up tenant {settings.tenant_id} to {directory}")
         result = export_backup(session.graph, directory, replace=replace, sign_key=key, clock=clock,
-                               on_file=report)
+                               on_file=report, secrets=secrets)
     except ClosegateError as exc:
         _fail(exc)
         return
@@ -71,6 +81,10 @@ def _verify(directory: Path, pubkey: Path | None) -> None:
     except ClosegateError as exc:
         _fail(exc)
         return
+    if not directory.is_dir():
+        _fail(ConfigError(f"there is no backup folder {directory}",
+                          "give the folder `closegate backup` wrote (its [backup] dir or --out)"))
+        return
     check = verify_backup(directory, key)
     for note in check.notes:
         click.echo(f"note: {note}")
@@ -93,21 +107,27 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
     @click.option("--replace", is_flag=True,
                   help="Replace a complete backup already in the directory (written beside it, swapped in "
                        "once it verifies; the old one is kept as DIR.previous-TIME).")
+    @click.option("--include-bitlocker-keys", "include_keys", is_flag=True,
+                  help="Also read the BitLocker recovery keys (each read is audited by Microsoft) and keep them "
+                       "encrypted to [backup] recipient.")
     @click.pass_context
     def backup(ctx: click.Context, out: Path | None, config: Path | None, sign_key: Path | None,
-               replace: bool) -> None:
-        """Export what closing the tenant destroys (directory, policies, usage reports) to DIR.
+               replace: bool, include_keys: bool) -> None:
+        """Export what closing the tenant destroys (directory, policies, logs, devices, holds) to DIR.
 
         Mailbox, OneDrive and SharePoint content is NOT copied: back it up with a content backup
         tool and record where with `closegate backup attest`. An interrupted backup resumes.
+        BitLocker recovery keys are read only with --include-bitlocker-keys, and written only
+        encrypted (age) to the recipient in [backup] recipient.
 
         \b
         Examples:
           closegate backup --config closegate.toml --out backup
+          closegate backup --include-bitlocker-keys
           closegate backup verify backup
         """
         if ctx.invoked_subcommand is None:
-            _run(config, out, sign_key, replace, clock)
+            _run(config, out, sign_key, replace, include_keys, clock)
 
     @backup.command("verify")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))

@@ -26,6 +26,7 @@ from rich.table import Table
 from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
+from closegate.models import Status
 
 if TYPE_CHECKING:
     from closegate.closure.certificate import GoCertificate
@@ -169,6 +170,10 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         _print_shut(decision.reasons, console)
         return SHUT
     console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {org.display_name} ({org.id})")
+    for signoff in requirement.legal(record.run_id, _utc_now()):
+        failing = [r.check_id for r in record.results if r.status is Status.FAIL and r.legal_signoff]
+        console.print(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the legal holds "
+                      "it names are destroyed with the tenant", markup=False)
 
     now = _utc_now()
     closer = PortalHandoffCloser(delete_own_app=not keep_own_app)
@@ -179,8 +184,13 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         console.print("[bold red]the final step is incomplete[/]: no GO certificate was issued and closegate kept "
                       "its registration. Fix what the notes say, then audit and close again.")
         return SHUT
+    legal = requirement.legal(record.run_id, now)
+    accepted = [r.check_id for r in record.results
+                if r.status is Status.FAIL and (spec := catalog().get(r.check_id)) is not None and spec.legal_signoff
+                and spec.blocking]
     certificate = issue(record, requirement.counted(record.run_id, now), settings.signoff_required, final,
-                        issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key)
+                        issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key,
+                        legal=legal if accepted else (), accepted=accepted)
     json_path, pdf_path = write_certificate(certificate, out, render_go_certificate_pdf(certificate.to_json()))
     signed = "signed (Ed25519)" if certificate.signature else "not signed (pass --sign-key to sign it)"
     console.print(f"[bold]GO certificate[/] {certificate.certificate_id}, {signed}: {json_path}, {pdf_path}",

@@ -5,14 +5,21 @@ administrator runs against a real tenant, in Microsoft's order, with the same co
 mechanism (the emulator only changes URLs and trust). What no API can do in real life (cancel and
 delete Microsoft 365 subscriptions, delete an MFA provider or a sign-up product, wait out 72 hours)
 is done through the emulator's operator surface and labelled SIMULATED, exactly where a person
-would act in the portal. It ends the way a real closure ends: sign-offs of the READY run, `close`
+would act in the portal. It ends the way a real closure ends: sign-offs of the final run, `close`
 (the gate, the API clean-up, the GO certificate), the Global Administrator's portal delete
 (simulated), and the closure evidence once Entra no longer knows the tenant.
+
+The demo tenant holds an active legal hold (and a released one): the backup keeps what Graph shows of
+it before the subscriptions are cancelled, the final audit is NOT READY on that hold alone (CG-019),
+and the closure goes ahead only once General Counsel records a legal sign-off of that run, as the
+gate requires. The backup also keeps the BitLocker recovery keys, encrypted to an age key the demo
+generates (`closegate backup --include-bitlocker-keys`).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -26,8 +33,11 @@ from rich.console import Console
 from rich.rule import Rule
 
 from closegate.errors import ClosegateError
+from closegate.files import write_atomic
 
-__all__ = ["register"]
+__all__ = ["MARKER", "register"]
+
+MARKER = ".closegate-demo"  # marks a folder closegate demo made, so a later demo may replace it
 
 # What an exit code means depends on the command (docs: README "Exit codes").
 _AUDIT_EXITS = {0: "READY", 1: "NOT READY", 2: "could not run", 3: "CANNOT DETERMINE"}
@@ -53,7 +63,8 @@ class _Demo:
         """Run one closegate command in this process, exactly as typed at a terminal."""
         from closegate.cli import main
 
-        self.console.print(f"[cyan]$ closegate {' '.join(args)}[/]")
+        # Quoted as a shell would need it, so a reader can paste the line into a terminal.
+        self.console.print(f"$ closegate {shlex.join(args)}", style="cyan", markup=False, highlight=False)
         try:
             main.main(list(args), prog_name="closegate", standalone_mode=False)
             code = 0
@@ -80,8 +91,26 @@ def _plan(demo: _Demo, config: str, out: Path) -> str:
     return str(json.loads((out / "run.json").read_text("utf-8"))["tenant"]["primary_domain"])
 
 
-# Who approves the READY run, in order; the demo records as many as the configuration requires.
+# Who approves the final run, in order; the demo records as many as the configuration requires.
 _APPROVERS = (("Carla Diaz", "Compliance officer"), ("Sam Okafor", "Security officer"), ("Lee Park", "CIO"))
+# Who accepts the demo tenant's active legal hold (the case "Fabrikam v. Contoso" stays open).
+_COUNSEL = ("Ada Lovelace", "General counsel")
+
+
+def _keep_keys_encrypted(demo: _Demo, config: Path) -> Path:
+    """What an administrator does once: an age key pair, its public half as [backup] recipient."""
+    from closegate.backup.secrets import new_identity
+
+    identity, recipient = new_identity()
+    keys = demo.out / "keys"
+    keys.mkdir(exist_ok=True)
+    path = keys / "backup-identity.txt"
+    path.write_text(identity + "\n", "utf-8")
+    path.chmod(0o600)
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("[backup]\n", f'[backup]\nrecipient = "{recipient}"\n', 1), "utf-8")
+    demo.console.print(f"[backup] recipient = {recipient} (the identity that decrypts is {path})", markup=False)
+    return path
 
 
 def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None:
@@ -91,7 +120,7 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
 
     from closegate.config import load_settings
 
-    demo.step("10. The approvers sign off the READY run (bound to its hash, signed with their keys)")
+    demo.step("10. General Counsel accepts the active legal hold; the approvers sign off the run (bound to its hash)")
     required = load_settings(Path(config)).signoff_required
     if required > len(_APPROVERS):
         raise DemoFailed(f"the demo configuration requires {required} sign-offs, the demo has {len(_APPROVERS)} "
@@ -99,12 +128,19 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
     keys = demo.out / "keys"
     keys.mkdir(exist_ok=True)
     run_json = str(after / "run.json")
-    for n, (name, role) in enumerate(_APPROVERS[:max(required, 1)]):
-        key = keys / f"approver-{n + 1}.pem"
+
+    def new_key(name: str) -> Path:
+        key = keys / f"{name}.pem"
         key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         key.chmod(0o600)
-        demo.run(["signoff", "--run", run_json, "--by", name, "--role", role, "--sign-key", str(key)])
+        return key
+
+    demo.run(["signoff", "--legal", "--run", run_json, "--by", _COUNSEL[0], "--role", _COUNSEL[1],
+              "--sign-key", str(new_key("counsel"))])
+    for n, (name, role) in enumerate(_APPROVERS[:max(required, 1)]):
+        demo.run(["signoff", "--run", run_json, "--by", name, "--role", role,
+                  "--sign-key", str(new_key(f"approver-{n + 1}"))])
     demo.run(["report", run_json, "--format", "html,pdf"])
 
     demo.step("11. Close: the gate opens, the API clean-up runs, the GO certificate is issued")
@@ -128,13 +164,25 @@ def _close(demo: _Demo, emu: Any, config: str, after: Path, domain: str) -> None
                        f"GO certificate {evidence['go_certificate_id'][:16]}", highlight=False)
 
 
+def _clear(out: Path) -> None:
+    """Empty OUT for a new demo, but only if closegate made it: never delete what a user put there."""
+    if out.exists() and not out.is_dir():
+        raise ClosegateError(f"{out} exists and is not a folder", "pass --out with a new folder's name")
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ClosegateError(f"{out} is not empty and is not an earlier demo's output (no {MARKER} in it); "
+                                 "closegate deletes only what it made",
+                                 "pass --out with a new or empty folder, e.g. --out demo-output")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / MARKER, "closegate demo output: `closegate demo --out` may replace this folder\n")
+
+
 def _run_demo(out: Path, console: Console) -> None:
     from closegate.emulator import Emulator
 
     started = time.monotonic()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _clear(out)
     demo = _Demo(out, console)
     with Emulator(scenario="demo", state_dir=out / "tenant") as emu:
         config = str(emu.config_path)
@@ -149,10 +197,12 @@ def _run_demo(out: Path, console: Console) -> None:
         before = out / "1-audit-before"
         demo.run(["audit", "--config", config, "--out", str(before)], expect=(1,))
 
-        demo.step("3. Step 0: back up the directory, and record where the content backup is")
+        demo.step("3. Step 0: back up the directory, logs, devices, holds and BitLocker keys (encrypted), and "
+                  "record where the content backup is")
         assert emu.config_path is not None, "the emulator wrote its closegate.toml when it started"
+        _keep_keys_encrypted(demo, emu.config_path)
         backup_dir = str(emu.config_path.parent / "backup")
-        demo.run(["backup", "--config", config, "--out", backup_dir])
+        demo.run(["backup", "--config", config, "--out", backup_dir, "--include-bitlocker-keys"])
         demo.run(["backup", "verify", backup_dir])
         demo.run(["backup", "attest", "--config", config, "--tool", "Microsoft 365 Backup (demo)",
                   "--location", "https://backup.example/contoso", "--by", "Dana Ops (IT)"])
@@ -188,22 +238,32 @@ def _run_demo(out: Path, console: Console) -> None:
             op.delete_subscription(azure_id)
 
         demo.step("7. Sync is off: plan again and delete the users who were synced, then empty the recycle bin")
-        second = out / "4-plan-after-sync"
+        second = out / "3-plan-after-sync"
         _plan(demo, config, second)
         demo.run(["remediate", "--config", config, "--plan", str(second / "plan.json"), "--apply",
                   "--confirm", domain, "--purge"], expect=(0, 1))
 
-        demo.step("8. Attest what no API can see")
-        after = out / "5-audit-after"
+        demo.step("8. Attest what no API can see (and what Graph no longer shows once the licences are gone)")
+        after = out / "4-audit-after"
         for check_id, statement in (
             ("CG-013", "Entra admin center > Multifactor authentication > Providers lists none"),
             ("CG-014", "Entra admin center > Licenses > Self-service sign-up products lists none"),
             ("CG-015", "Microsoft 365 admin center > Billing > Bills & payments: nothing due"),
+            ("CG-020", "No Litigation Hold, inactive mailbox, Standard eDiscovery hold or locked retention policy "
+                       "(Exchange Online and Security & Compliance PowerShell)"),
+            ("CG-022", "closegate deregistered the 3 Autopilot devices (journal 2-plan); Intune admin center > "
+                       "Windows enrollment > Devices lists none"),
         ):
             demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--out", str(after)])
 
-        demo.step("9. Audit again: READY")
-        demo.run(["audit", "--config", config, "--out", str(after)], expect=(0,))
+        demo.step("9. Audit again: NOT READY on the active legal hold alone (CG-019, kept by the backup)")
+        demo.run(["audit", "--config", config, "--out", str(after)], expect=(1,))
+        record = json.loads((after / "run.json").read_text("utf-8"))
+        blocking = sorted(r["check_id"] for r in record["results"]
+                          if r["blocking"] and r["status"] not in ("PASS", "NOT_APPLICABLE"))
+        if blocking != ["CG-019"]:
+            raise DemoFailed(f"the final audit should fail on CG-019 alone, it leaves {', '.join(blocking)}",
+                             "the demo tenant did not behave as designed; please report this")
         demo.run(["verify", str(after / "run.json"), "--report", str(after / "report.pdf")])
 
         _close(demo, emu, config, after, domain)
@@ -217,7 +277,8 @@ def _run_demo(out: Path, console: Console) -> None:
 def register(group: click.Group) -> None:
     @group.command("demo")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
-                  show_default=True, help="Folder for every artifact of the demo (emptied first).")
+                  show_default=True, help="Folder for every artifact of the demo: a new or empty folder, or "
+                  "an earlier demo's output, which is replaced.")
     def demo(out: Path) -> None:
         """Run the whole job on the built-in demo tenant (a local emulator; nothing leaves this machine).
 

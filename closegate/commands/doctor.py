@@ -19,7 +19,15 @@ from closegate import permissions as perms
 from closegate.commands._common import fail
 from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
-from closegate.facts import AZURE_SUBSCRIPTIONS, AZURE_VISIBILITY, BILLING_ACCOUNTS, CALLER, ORGANIZATION
+from closegate.facts import (
+    AZURE_SUBSCRIPTIONS,
+    AZURE_VISIBILITY,
+    B2C_ONLY,
+    B2C_TENANT_TYPE,
+    BILLING_ACCOUNTS,
+    CALLER,
+    ORGANIZATION,
+)
 from closegate.session import open_session
 from closegate.tenant import Tenant
 
@@ -36,6 +44,7 @@ ROLE_NAMES = {
     "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
 }
 PURPOSES = ("audit", "remediate")
+
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,16 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
     arm_access, arm_note = _arm_access(tenant)
     granted = set(caller.permissions) | ({perms.ARM_ACCESS} if arm_access else set())
     granted |= {perms.BILLING_ACCESS} if _billing_access(tenant) else set()
+    b2c = org.tenant_type == B2C_TENANT_TYPE
     needs = []
     for purpose in PURPOSES:
         for need in needed(purpose):
+            # A B2C-only need is this tenant's need, or none of its business: shown only where it applies.
+            if need.only_when == B2C_ONLY and not b2c:
+                continue
+            only_when = "" if need.only_when == B2C_ONLY else need.only_when
             ok = perms.satisfied(need, granted)
-            needs.append(NeedStatus(purpose, need.resource, need.permission, ok, need.needed_by, need.only_when,
+            needs.append(NeedStatus(purpose, need.resource, need.permission, ok, need.needed_by, only_when,
                                     "" if ok else perms.grant_fix(need, caller.app_id)))
     warnings = []
     if caller.kind == "user" and not caller.is_global_admin:

@@ -28,11 +28,22 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's appId
 # concepts/includes/permissions-ids.md (stored versions @0fcd5cbe and @43b49839; "Application" rows),
 # except User.DeleteRestore.All (added December 2024, after those versions): its id is the one
 # graphpermissions.merill.net/permission/User.DeleteRestore.All.html lists (generated from Graph's
-# own service principal), matched by two independent scripts that grant it. A permission missing
-# here is never guessed: `manifest` refuses, and tests/commands/test_permissions_command.py fails.
+# own service principal), matched by two independent scripts that grant it; and BitlockerKey.ReadBasic.All
+# (an application permission since 2024-08-27, after those versions): its id is the one a dump of Graph's
+# own appRoles lists ("Read all BitLocker keys basic information"), matched by a dated permission change
+# log and two scripts that grant it. A permission missing here is never guessed: `manifest` refuses,
+# and tests/commands/test_permissions_command.py fails.
 GRAPH_APP_ROLE_IDS: Mapping[str, str] = {
     "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
     "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    "BitlockerKey.ReadBasic.All": "f690d423-6b29-4d04-98c6-694c42282419",
+    "Device.Read.All": "7438b122-aefc-4978-80ed-43db9fcc7715",
+    "DeviceManagementManagedDevices.Read.All": "2f51be20-0bb4-4fed-bf7b-db946066c75e",
+    "DeviceManagementManagedDevices.ReadWrite.All": "243333ab-4d21-40cb-a475-36241daa0842",
+    "DeviceManagementServiceConfig.Read.All": "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
+    "DeviceManagementServiceConfig.ReadWrite.All": "5ac13192-7ace-4fcf-b828-1a26f28068ee",
+    "eDiscovery.Read.All": "50180013-6191-4d1e-a373-e590ff4e66af",
+    "RecordsManagement.Read.All": "ac3a2b8e-03a3-4da9-9ce0-cbe28bf1accd",
     "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
     "IdentityProvider.Read.All": "e321f0bb-e7f7-481e-bb28-e3b0b32d4bd0",
     "IdentityUserFlow.Read.All": "1b0c317f-dd31-4305-9932-259a8b6e8099",

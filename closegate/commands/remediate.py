@@ -229,7 +229,8 @@ def register(group: click.Group) -> None:
     @group.command("remediate")
     @config_option
     @click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
-                  default=DEFAULT_OUT / "plan.json", show_default=True)
+                  default=DEFAULT_OUT / "plan.json", show_default=True,
+                  help="The plan.json written by `closegate plan` (reviewed before --apply).")
     @click.option("--apply", is_flag=True, help="Make the changes (default: a dry run that changes nothing).")
     @click.option("--step", type=click.IntRange(0, 5), default=None, help="Only the actions of this step.")
     @click.option("--confirm", default=None, help="The tenant's primary domain, instead of typing it.")

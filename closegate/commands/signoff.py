@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from closegate.commands._common import CANNOT_RUN, fail, read_signing_key
-from closegate.errors import ClosegateError
+from closegate.errors import ClosegateError, ConfigError
+from closegate.models import RunRecord, Status
 
 if TYPE_CHECKING:
     pass
@@ -26,14 +27,39 @@ __all__ = ["register"]
 _KEY = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
+def _legal_holds(record: RunRecord) -> list[str]:
+    """The holds the run names in its legal-hold check(s): what a legal sign-off accepts."""
+    from closegate.registry import catalog
+
+    held = []
+    for result in record.results:
+        spec = catalog().get(result.check_id)
+        if spec is None or not spec.legal_signoff:
+            continue
+        if result.status is not Status.FAIL:
+            raise ConfigError(f"{result.check_id} is {result.status.value} in this run: there is no active legal "
+                              "hold for a legal sign-off to accept",
+                              "sign as an approver instead (without --legal), or audit again if holds were placed")
+        for hold in result.evidence.get("active_holds") or ():
+            held.append(f"'{hold.get('hold')}' (case '{hold.get('case')}')")
+        for custodian in result.evidence.get("custodians_on_hold") or ():
+            held.append(f"custodian {custodian.get('email') or custodian.get('custodian')} "
+                        f"(case '{custodian.get('case')}')")
+    if not held:
+        raise ConfigError("the run has no legal-hold check with active holds", "audit with the full catalog first")
+    return held
+
+
+def _signoff(run: Path, by: str, role: str, key_path: Path | None, legal: bool) -> None:
     from closegate.closure import signoffs as signoff_file
-    from closegate.closure.signoffs import append_signoff, make_signoff
+    from closegate.closure.signoffs import GENERAL, LEGAL, append_signoff, make_signoff
     from closegate.records import read_record
 
     try:
         record = read_record(run)
-        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_signing_key(key_path))
+        held = _legal_holds(record) if legal else []
+        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_signing_key(key_path),
+                               category=LEGAL if legal else GENERAL)
         path = append_signoff(run.parent, signoff)
         bound = signoff_file.for_run(signoff_file.load(run.parent), record.run_id)
     except ClosegateError as exc:
@@ -44,9 +70,13 @@ def _signoff(run: Path, by: str, role: str, key_path: Path | None) -> None:
         sys.exit(CANNOT_RUN)
     how = (f"signed with Ed25519 key {signoff.key_fingerprint()}" if signoff.signature
            else "not cryptographically signed (pass --sign-key to sign)")
-    click.echo(f"recorded: {signoff.by} ({signoff.role}) approved run {record.run_id} of tenant "
+    what = "accepted the legal holds of" if legal else "approved"
+    click.echo(f"recorded: {signoff.by} ({signoff.role}) {what} run {record.run_id} of tenant "
                f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at {signoff.when}, "
                f"{how}")
+    if legal:
+        click.echo(f"legal sign-off: closing the tenant destroys what these holds preserve: {', '.join(held)}; the "
+                   "gate accepts the legal-hold check for this run only (it is not one of the required approvals)")
     click.echo(f"{len(bound)} sign-off(s) now bound to this run in {path}")
     click.echo(f"the reports show it once re-rendered: closegate report {run}")
 
@@ -56,22 +86,29 @@ def register(group: click.Group) -> None:
     @click.option("--run", "run", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
                   help="The run record to approve (run.json from `closegate audit`).")
     @click.option("--by", required=True, help="Full name of the person approving.")
-    @click.option("--role", required=True, help="Their role, e.g. \"Compliance officer\".")
+    @click.option("--role", required=True, help="Their role, e.g. \"Compliance officer\" (with --legal: \"General counsel\").")
+    @click.option("--legal", is_flag=True,
+                  help="A legal sign-off: a person in a legal role accepts the active legal holds the run names "
+                       "(CG-019). Counted for that check only.")
     @click.option("--sign-key", "key_path", type=_KEY, default=None,
                   help="Ed25519 private key (PEM) to sign the approval with.")
     # --key was this option's first name; report, backup and close call it --sign-key. Kept, unlisted,
     # so scripts written against the old name keep signing instead of failing on an unknown option.
     @click.option("--key", "old_key_path", type=_KEY, default=None, hidden=True)
-    def signoff(run: Path, by: str, role: str, key_path: Path | None, old_key_path: Path | None) -> None:
+    def signoff(run: Path, by: str, role: str, legal: bool, key_path: Path | None, old_key_path: Path | None) -> None:
         """Approve the run RUN: append a sign-off bound to its hash to signoffs.json beside it.
 
+        With --legal, a person in a legal role accepts the active legal holds the run names (CG-019):
+        the gate then accepts that check's failure for this run, and no other.
+
         \b
-        Example:
+        Examples:
           closegate signoff --run closegate-output/run.json --by "Carla Diaz" --role "Compliance officer" \\
               --sign-key carla.pem
+          closegate signoff --legal --run closegate-output/run.json --by "Ada Lovelace" --role "General counsel"
         Exit codes: 0 recorded, 2 refused (an edited run record, an unreadable key, a second approval
         by the same person).
         """
         if key_path is not None and old_key_path is not None and key_path != old_key_path:
             raise click.UsageError("--key is the old name of --sign-key: give one key, with --sign-key")
-        _signoff(run, by, role, key_path or old_key_path)
+        _signoff(run, by, role, key_path or old_key_path, legal)

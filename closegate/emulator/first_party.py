@@ -57,7 +57,10 @@ class FirstPartyPopulation:
             spec = {"population": spec}
         if spec.get("population", "realistic") != "realistic":
             raise ValueError(f"unknown first-party population {spec.get('population')!r}: use 'realistic'")
-        return cls(count=int(spec.get("count", 420)), seed=int(spec.get("seed", 1)))  # type: ignore[arg-type]
+        count, seed = spec.get("count", 420), spec.get("seed", 1)
+        if not isinstance(count, int) or not isinstance(seed, int):
+            raise ValueError("first-party population count and seed are whole numbers")
+        return cls(count=count, seed=seed)
 
 
 def populate(state: TenantState, pop: FirstPartyPopulation) -> None:

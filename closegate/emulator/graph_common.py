@@ -131,10 +131,17 @@ def collection(
                          "Request with $search query parameter only works through MSGraph with a "
                          "special request header: 'ConsistencyLevel: eventual'")
     if position is None:  # small collections page by index in the current snapshot
-        rows, keep_row, build_row = list(enumerate(rows)), predicate, build
-        predicate = lambda p: keep_row(p[1])  # noqa: E731
-        build = lambda p, s: build_row(p[1], s)  # noqa: E731
-        position = lambda p: p[0]  # noqa: E731
+        indexed: list[Any] = list(enumerate(rows))
+        rows, keep_row, build_row = indexed, predicate, build
+
+        def predicate(pair: Any) -> bool:
+            return bool(keep_row(pair[1]))
+
+        def build(pair: Any, select: tuple[str, ...] | None) -> dict[str, Any]:
+            return build_row(pair[1], select)
+
+        def position(pair: Any) -> Any:
+            return pair[0]
     top = q.top or default_top or ctx.limits.default_page_size
     if max_top is not None:
         top = min(top, max_top)

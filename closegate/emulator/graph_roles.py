@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from closegate.emulator.clock import format_time
@@ -100,7 +101,7 @@ def _expand_principal(ctx: Ctx) -> bool:
     return bool(expand)
 
 
-def _with_principal(ctx: Ctx, shape: EntityShape, expand: bool):
+def _with_principal(ctx: Ctx, shape: EntityShape, expand: bool) -> Callable[[Any, tuple[str, ...] | None], dict[str, Any]]:
     state = ctx.state
 
     def build(row: Any, select: tuple[str, ...] | None) -> dict[str, Any]:

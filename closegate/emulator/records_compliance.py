@@ -141,8 +141,8 @@ class AuditRecord:
     service: str = "Core Directory"
     result: str = "success"
     operation_type: str = "Update"
-    initiator_user: tuple[str, str, str] | None = None  # (id, displayName, userPrincipalName)
-    initiator_app: tuple[str, str, str] | None = None  # (appId, displayName, servicePrincipalId)
+    initiator_user: tuple[str, str | None, str | None] | None = None  # (id, displayName, userPrincipalName)
+    initiator_app: tuple[str, str | None, str | None] | None = None  # (appId, displayName, servicePrincipalId)
     targets: tuple[tuple[str, str, str], ...] = ()  # (id, displayName, type)
     details: tuple[tuple[str, str], ...] = ()
 

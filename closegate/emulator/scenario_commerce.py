@@ -100,11 +100,11 @@ def _licenses(loader: ScenarioLoader, by_part: dict[str, str]) -> None:
     named = {u["upn"].lower(): tuple(by_part[p] for p in u.get("licenses", ()))
              for u in loader.spec.get("users", []) if u.get("licenses")}
     held: dict[str, list[str]] = {}
-    for upn, skus in named.items():
+    for upn, parts in named.items():
         rec = s.user_record(upn)
         if rec is None:
             raise StateError(f"scenario licenses unknown user {upn!r}")
-        held[rec.id] = list(skus)
+        held[rec.id] = list(parts)
     members = [u for u in s.user_list if u.user_type == "Member"]
     cursor = 0
     for sku in s.skus.values():
@@ -117,6 +117,6 @@ def _licenses(loader: ScenarioLoader, by_part: dict[str, str]) -> None:
             held.setdefault(members[cursor % len(members)].id, []).append(sku.sku_id)
             cursor += 1
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # 100,000 users share a few tuples
-    for uid, skus in held.items():
-        key = tuple(skus)
+    for uid, sku_ids in held.items():
+        key = tuple(sku_ids)
         s.users[uid].licenses = shared.setdefault(key, key)

@@ -17,10 +17,10 @@ from typing import Any
 
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.clock import SimClock, parse_time
-from closegate.emulator.generator import Population, generated_spec, population_users
-from closegate.emulator.graph_roles import ROLE_NAMES
 from closegate.emulator.compat import Compat
 from closegate.emulator.first_party import FirstPartyPopulation, populate
+from closegate.emulator.generator import Population, generated_spec, population_users
+from closegate.emulator.graph_roles import ROLE_NAMES
 from closegate.emulator.records import (
     AppRecord,
     CaPolicy,

@@ -104,7 +104,7 @@ class BucketThrottle:
                     (("w", "tenant", tenant_id), lim.tenant_writes_per_window, lim.wide_write_window_seconds,
                      cost.writes, "Tenant", "Write", "WriteLimitExceeded"),
                 ]
-            refused: list[tuple[str, str, str]] | None = None
+            refused: list[tuple[str, str]] | None = None
             for key, quota, window, amount, scope, kind, info in checks:
                 if quota is None:
                     continue

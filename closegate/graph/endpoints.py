@@ -17,7 +17,9 @@ _CALL = re.compile(r"^([A-Za-z.]+)\((.*)\)$")
 _COLLECTIONS = frozenset({"users", "groups", "applications", "servicePrincipals", "organization", "devices",
                           "domains", "directoryObjects", "deletedItems", "roleAssignments",
                           "roleEligibilityScheduleInstances", "subscriptions", "members", "transitiveMembers",
-                          "directoryRoles", "b2cUserFlows", "identityProviders", "keySets"})
+                          "directoryRoles", "b2cUserFlows", "identityProviders", "keySets", "managedDevices",
+                          "windowsAutopilotDeviceIdentities", "recoveryKeys", "directoryAudits", "ediscoveryCases",
+                          "legalHolds", "custodians"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,22 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("GET", r"/identity/identityProviders.*", ("IdentityProvider.Read.All",)),
     ("GET", r"/trustFramework/keySets.*", ("TrustFrameworkKeySet.Read.All",)),
     ("GET", r"/trustFramework/policies.*", ("Policy.Read.All",)),
+    # Records, holds and devices (issue 14): the permission tables of each page (closegate.permissions).
+    ("GET", r"/security/cases/ediscoveryCases.*", ("eDiscovery.Read.All", "eDiscovery.ReadWrite.All")),
+    ("GET", r"/security/labels/retentionLabels.*", ("RecordsManagement.Read.All", "RecordsManagement.ReadWrite.All")),
+    ("GET", r"/security/trigger(s|Types)/.*", ("RecordsManagement.Read.All", "RecordsManagement.ReadWrite.All")),
+    ("GET", r"/devices.*", ("Device.Read.All", "Directory.Read.All")),
+    ("GET", r"/deviceManagement/managedDevices.*",
+     ("DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All")),
+    ("DELETE", r"/deviceManagement/managedDevices/\{id\}", ("DeviceManagementManagedDevices.ReadWrite.All",)),
+    ("GET", r"/deviceManagement/windowsAutopilotDeviceIdentities.*",
+     ("DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All")),
+    ("DELETE", r"/deviceManagement/windowsAutopilotDeviceIdentities/\{id\}",
+     ("DeviceManagementServiceConfig.ReadWrite.All",)),
+    ("GET", r"/informationProtection/bitlocker/recoveryKeys.*", ("BitLockerKey.ReadBasic.All", "BitLockerKey.Read.All")),
+    ("GET", r"/auditLogs/.*", ("AuditLog.Read.All",)),
+    ("GET", r"/sites.*", ("Sites.Read.All",)),
+    ("GET", r"/users/\{id\}/mailboxSettings.*", ("MailboxSettings.Read",)),
 )
 _COMPILED = tuple((m, re.compile(rf"^/(?:v1\.0|beta){p}$"), perms) for m, p, perms in _RULES)
 

@@ -51,6 +51,7 @@ class Effect:
     fallback: Callable[[Target], Request] | None = None  # tried once when the write is refused (403)
     fallback_note: str = ""
     reread_is_list: bool = False  # a filtered list: the object is gone when the list is empty
+    accepted: str = ""  # the write is accepted, not done: completes later (recorded as the reason of "applied")
 
 
 def _select(path: str, fields: str) -> str:
@@ -182,6 +183,25 @@ EFFECTS: Mapping[EffectName, Effect] = {e.name: e for e in (
         write=lambda t: Request("PATCH", f"/servicePrincipals/{t.object_id}", {"accountEnabled": False},
                                 idempotent=True),
         gone_means_done=False),
+    # Intune (graph-docs-contrib api-reference/v1.0/api/intune-devices-manageddevice-delete.md): delete the
+    # managed device first; Autopilot refuses to deregister an enrolled device (MicrosoftDocs/memdocs
+    # autopilot/includes/deregister-autopilot-device.md "Delete from Intune").
+    Effect(
+        name=EffectName.DELETE_MANAGED_DEVICE, api="v1.0",
+        reread=lambda t: Request("GET", _select(f"/deviceManagement/managedDevices/{t.object_id}",
+                                                "id,deviceName,serialNumber")),
+        current=lambda b: {"serial_number": b.get("serialNumber"), "device_name": b.get("deviceName")},
+        write=lambda t: Request("DELETE", f"/deviceManagement/managedDevices/{t.object_id}")),
+    # intune-enrollment-windowsautopilotdeviceidentity-delete.md: 204; the deregistration "might take some
+    # time" (memdocs), so the identity stays listed after the 204 and a 204 is an acceptance, not a result.
+    Effect(
+        name=EffectName.DELETE_AUTOPILOT_DEVICE, api="v1.0",
+        reread=lambda t: Request("GET", _select(f"/deviceManagement/windowsAutopilotDeviceIdentities/{t.object_id}",
+                                                "id,serialNumber,managedDeviceId")),
+        current=lambda b: {"serial_number": b.get("serialNumber")},
+        write=lambda t: Request("DELETE", f"/deviceManagement/windowsAutopilotDeviceIdentities/{t.object_id}"),
+        accepted="deregistration accepted: Microsoft completes it asynchronously and the device stays listed "
+                 "until then; audit again in a few minutes"),
     # §4.4: cancel is a POST; a cancelled subscription is Disabled, and deleting it later is a portal step.
     Effect(
         name=EffectName.CANCEL_AZURE_SUBSCRIPTION, api="arm", batchable=False,

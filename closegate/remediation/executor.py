@@ -211,7 +211,7 @@ class Executor:
             for n, target in enumerate(ready):
                 a = answers[str(n)]
                 if a.ok:
-                    out[target.object_id] = (Outcome.APPLIED, "", True)
+                    out[target.object_id] = (Outcome.APPLIED, effect.accepted, True)
                 elif a.status == 404 and items[n].method == "DELETE":
                     out[target.object_id] = (Outcome.ALREADY_DONE, "it was gone when the delete arrived", True)
                 elif a.status == 403 and effect.fallback is not None:
@@ -226,7 +226,7 @@ class Executor:
                 req = effect.write(target)
                 try:
                     client.request(req.method, self._path(effect, req), json_body=req.body, idempotent=req.idempotent)
-                    out[target.object_id] = (Outcome.APPLIED, "", True)
+                    out[target.object_id] = (Outcome.APPLIED, effect.accepted, True)
                 except PermissionDenied as exc:
                     if effect.fallback is not None:
                         refused.append(target)

@@ -46,6 +46,8 @@ class EffectName(Enum):
     DELETE_SERVICE_PRINCIPAL = "delete_service_principal"
     DISABLE_SERVICE_PRINCIPAL = "disable_service_principal"
     CANCEL_AZURE_SUBSCRIPTION = "cancel_azure_subscription"
+    DELETE_MANAGED_DEVICE = "delete_managed_device"
+    DELETE_AUTOPILOT_DEVICE = "delete_autopilot_device"
 
 
 @dataclass

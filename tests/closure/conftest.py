@@ -26,9 +26,10 @@ from closegate.emulator.certs import Pki
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
 from closegate.session import open_session
+from tests.fakes import ATTESTED_CLEAN
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-ATTESTED = ("CG-013", "CG-014", "CG-015")
+ATTESTED = ATTESTED_CLEAN  # every attestable item a clean emulated tenant leaves (tests.fakes)
 
 
 def ready_builder() -> ScenarioBuilder:

@@ -19,10 +19,10 @@ from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.reporting.go_certificate import render_go_certificate_pdf
 from closegate.runner import RunSettings, run
-from tests.fakes import NOW, BackedUpTenant
+from tests.fakes import ATTESTED_READY, NOW, BackedUpTenant
 
 FULL = catalog(plugins=False)
-SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ("CG-013", "CG-014", "CG-015"))
+SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ATTESTED_READY)
 LATER = NOW + timedelta(minutes=1)
 
 

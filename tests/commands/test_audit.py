@@ -13,7 +13,7 @@ from closegate.cli import main
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.models import RunRecord
-from tests.fakes import keep_only_the_callers_service_principal
+from tests.fakes import ATTESTED_CLEAN, keep_only_the_callers_service_principal
 
 SCHEMA = json.loads(resources.files("closegate").joinpath("schemas/run-record.schema.json").read_text("utf-8"))
 
@@ -40,7 +40,7 @@ def test_attested_clean_tenant_without_a_backup_taken_exits_1_on_the_backup_chec
         emulator_factory: Callable[..., Emulator], tmp_path: Path) -> None:
     emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
     keep_only_the_callers_service_principal(emu, emu.apps.read_write.client_id)
-    for item in ("CG-013", "CG-014", "CG-015"):
+    for item in ATTESTED_CLEAN:
         code, out, _ = invoke("attest", item, "--by", "Dana", "--statement", "none left", "--out", str(tmp_path))
         assert code == 0 and f"{item} attested by Dana" in out
     code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path), "--json", "--no-reports")

@@ -104,3 +104,17 @@ def test_every_command_module_on_disk_is_listed_in_the_cli() -> None:
     on_disk = {f"closegate.commands.{p.stem}" for p in (Path(__file__).resolve().parents[2] / "closegate" / "commands")
                .glob("*.py") if not p.stem.startswith("_")}
     assert on_disk == set(COMMAND_MODULES)
+
+
+@pytest.mark.parametrize(("name", "command"), list(commands()))
+def test_every_option_says_what_it_does(name: str, command: click.Command) -> None:
+    silent = [p.opts[0] for p in command.params if isinstance(p, click.Option) and not p.hidden and not p.help]
+    assert silent == [], f"{name}: options without help text"
+
+
+def test_help_lists_the_commands_in_the_order_a_tenant_is_closed() -> None:
+    text = CliRunner().invoke(main, ["--help"]).output
+    listed = [line.split()[0] for line in text.split("Commands:")[1].splitlines() if line.strip()]
+    order = ["init", "permissions", "doctor", "backup", "audit", "plan", "remediate", "signoff", "close"]
+    assert [c for c in listed if c in order] == order
+    assert listed[-2:] == ["demo", "emulator"]

@@ -104,6 +104,34 @@ def test_missing_config_file(tmp_path: Path) -> None:
     assert "nope.toml" in line
 
 
+def test_no_configuration_anywhere_names_the_file_looked_for_and_no_made_up_option(tmp_path: Path) -> None:
+    line = assert_cannot_run(run("audit", "--out", str(tmp_path / "o")), mentions=("no configuration found",
+                             "closegate.toml", "AZURE_TENANT_ID", "closegate init"), secrets=[])
+    assert str(tmp_path / "closegate.toml") in line
+    assert "--tenant " not in line.replace("init --tenant", "")  # audit has no --tenant option
+
+
+def test_a_check_both_selected_and_skipped_is_refused(tmp_path: Path) -> None:
+    line = assert_cannot_run(run("audit", "--only", "CG-001,CG-004", "--skip", "cg-004"),
+                             mentions=("CG-004", "both", "--only", "--skip"), secrets=[])
+    assert "CG-001" not in line
+
+
+def test_verifying_a_backup_folder_that_is_not_there(tmp_path: Path) -> None:
+    assert_cannot_run(run("backup", "verify", str(tmp_path / "no-such-backup")),
+                      mentions=("no backup folder", "no-such-backup"), secrets=[])
+
+
+def test_a_pdf_given_as_the_run_record_says_so_in_one_line(tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%broken\n")
+    for args in (("verify", str(pdf)), ("report", str(pdf)), ("signoff", "--run", str(pdf), "--by", "A", "--role", "B")):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        text = " ".join(result.output.split())
+        assert "is a PDF report, not a run record" in text and "--report" in text and "Traceback" not in text
+
+
 def test_malformed_toml(tmp_path: Path) -> None:
     path = tmp_path / "closegate.toml"
     path.write_text('[tenant]\nid = "contoso.onmicrosoft.com\n', encoding="utf-8")

@@ -130,6 +130,34 @@ def test_configuration_errors_are_one_line_and_exit_2(cli, tmp_path, monkeypatch
     assert "neither a GUID nor a domain" in result.output and "Traceback" not in result.output
 
 
+def _b2c_needs(purpose: str) -> tuple[PermissionNeed, ...]:
+    if purpose == "remediate":
+        return ()
+    return (PermissionNeed("graph", "User.Read.All", ("User.ReadWrite.All",), ("CG-001",)),
+            PermissionNeed("graph", "IdentityUserFlow.Read.All", (), ("CG-016",), "B2C tenants only"))
+
+
+def test_b2c_only_permissions_are_shown_only_to_a_b2c_tenant(cli, emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(permissions, "needed", _b2c_needs)
+    result = CliRunner().invoke(cli, ["doctor", "--config", str(emulator.config_path), "--json"])
+    assert result.exit_code == 0, result.output  # a workforce tenant: the B2C need is none of its business
+    assert "IdentityUserFlow.Read.All" not in result.output
+
+
+def test_a_b2c_tenant_fails_on_a_missing_b2c_permission(cli, emulator_factory, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(permissions, "needed", _b2c_needs)
+    b2c = emulator_factory("b2c")
+    extra = load_settings(b2c.config_path, environ={}).emulator
+    config = variant(b2c, tmp_path, method="client_secret", client_id=extra["readonly_client_id"],
+                     client_secret=extra["readonly_client_secret"])
+    result = CliRunner().invoke(cli, ["doctor", "--config", str(config), "--json"])
+    data = json.loads(result.output.split("\nclosegate doctor:")[0])  # the one stderr line follows the JSON
+    assert "IdentityUserFlow.Read.All" not in data["granted"]  # the read-only app has no B2C reads
+    assert result.exit_code == 2 and data["missing"] == ["graph:IdentityUserFlow.Read.All"]
+
+
 def test_an_empty_subscription_list_is_not_azure_access(cli, emulator_factory, monkeypatch, tmp_path):
     from closegate.emulator.builder import ScenarioBuilder
 

@@ -123,3 +123,11 @@ def test_init_never_takes_a_secret_on_the_command_line() -> None:
 
     options = {opt for param in group.commands["init"].params for opt in getattr(param, "opts", [])}
     assert not any("secret" in opt or "password" in opt for opt in options)
+
+
+def test_without_a_terminal_a_missing_answer_is_one_line_naming_the_options(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", "--out", str(tmp_path / "closegate.toml")], input="")
+    assert result.exit_code == 2
+    assert "Aborted" not in result.output
+    assert "got no answer" in result.stderr and "--tenant TENANT --client-id APP_ID" in result.stderr
+    assert not (tmp_path / "closegate.toml").exists()

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from closegate.config import load_settings
-from closegate.facts import GROUPS, ORGANIZATION, USERS, Backup, ContentAttestation
+from closegate.facts import DEVICES, GROUPS, ORGANIZATION, USERS, Backup, ContentAttestation
 from closegate.session import Session, open_session
 from closegate.tenant import Tenant
 
@@ -19,7 +19,7 @@ __all__ = ["BackedUpTenant", "session_for"]
 
 
 class BackedUpTenant(Tenant):
-    """A verified backup holding every user and group, taken now, with all content attested."""
+    """A verified backup holding every user, group and device, taken now, with all content attested."""
 
     def _backup(self) -> Backup | None:
         now = self.now()
@@ -28,7 +28,8 @@ class BackedUpTenant(Tenant):
         content = ContentAttestation(scope="", tool="test", location="test-backup", taken=now, by="tests")
         return Backup(taken=now, location="test-backup", items=len(users) + len(groups), bytes=1, verified=True,
                       max_age=timedelta(days=7), tenant_id=self.read(ORGANIZATION).id, user_ids=users,
-                      group_ids=groups, content_attestations=(content,))
+                      group_ids=groups, device_ids=frozenset(d.id for d in self.read(DEVICES)),
+                      content_attestations=(content,))
 
 
 def session_for(config_path: Path, *, backed_up: bool = True, concurrency: int | None = None,

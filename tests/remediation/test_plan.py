@@ -33,8 +33,10 @@ def test_plan_on_demo_is_ordered_bound_and_excludes_the_closing_admin_and_caller
     assert steps == sorted(steps)
     # the demo conceals usage-report names: revealing them (CG-018) comes before the backup-gated deletes
     assert steps[0] == int(Step.BACKUP) and p.plan.items[0].action_id == "reveal_report_names"
-    assert steps[1] == int(Step.DELETE_USERS)
+    # then the Autopilot deregistration, Intune's managed device first (Microsoft's order, CG-022)
     ids = [i.action_id for i in p.plan.items]
+    assert ids[1:3] == ["delete_autopilot_managed_devices", "deregister_autopilot_devices"]
+    assert steps[3] == int(Step.DELETE_USERS)
     assert ids.index("turn_off_directory_sync") < ids.index("delete_users") < ids.index("disable_per_user_mfa")
     loaded = load_plan(p.path)
     assert loaded.plan_hash == p.plan.plan_hash == json.loads(p.path.read_text())["plan_hash"]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
+from closegate.models import Status
 from closegate.reporting.junit import render_junit
 from tests.reporting import runs
 
@@ -18,13 +20,26 @@ def test_one_testcase_per_check_with_status_mapping() -> None:
     assert list(found) == [r.check_id for r in record.results]
     assert found["CG-001"].find("*") is None
     assert found["CG-004"].find("failure").get("type") == "check-failed"  # type: ignore[union-attr]
-    assert found["CG-013"].find("failure").get("type") == "attestation-required"  # type: ignore[union-attr]
+    assert found["CG-013"].find("failure") is None  # an attestation is owed, nothing failed
+    assert found["CG-013"].find("skipped").get("type") == "attestation-required"  # type: ignore[union-attr]
     assert found["CG-008"].find("skipped") is not None
     suite = ET.fromstring(xml).find("testsuite")
-    assert suite is not None and suite.get("tests") == "8" and suite.get("failures") == "5"
+    attest = sum(1 for r in record.results if r.status.value == "ATTEST")
+    blocking_fails = sum(1 for r in record.results if r.status.value == "FAIL" and r.blocking)
+    assert suite is not None and suite.get("tests") == "8" and suite.get("failures") == str(blocking_fails)
+    assert suite.get("skipped") == str(attest + 1)
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties["run_id"] == record.run_id and properties["tenant_id"] == record.tenant.id
     assert properties["verdict"] == "NOT_READY"
+
+
+def test_an_advisory_failure_does_not_fail_the_pipeline() -> None:
+    record = runs.demo()
+    advisory = replace(record.results[0], status=Status.FAIL, blocking=False, message="the recycle bin holds 3 users")
+    found = cases(render_junit(replace(record, results=(advisory, *record.results[1:]))))
+    case = found[advisory.check_id]
+    assert case.find("failure") is None and case.find("error") is None
+    assert "advisory" in (case.findtext("system-out") or "") and "recycle bin" in (case.findtext("system-out") or "")
 
 
 def test_error_becomes_error_element() -> None:
