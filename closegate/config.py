@@ -122,7 +122,7 @@ class Settings:
     cloud: Cloud
     auth: AuthSettings
     token_cache_path: Path  # device-code token cache (mode 0600)
-    concurrency: int = 8  # ceiling of concurrent Graph requests
+    concurrency: int = 64  # ceiling of concurrent Graph requests; the limiter finds what Graph allows below it
     timeout_seconds: float = 30.0  # every HTTP request, sign-in included
     audit_max_age_minutes: int = 15
     backup_dir: Path = Path("backup")
@@ -202,8 +202,8 @@ def load_settings(
     tenant_id = _valid_tenant(str(tenant_id))
     cloud = _cloud(str(_first(given.get("cloud"), tenant_t.get("cloud"), "global")), cloud_t, base)
     auth = _auth(given, auth_t, env, base)
-    concurrency = _int(_first(given.get("concurrency"), graph_t.get("concurrency"), 8),
-                       "graph.concurrency", 1, 64)
+    concurrency = _int(_first(given.get("concurrency"), graph_t.get("concurrency"), 64),
+                       "graph.concurrency", 1, 256)
     timeout = float(_first(given.get("timeout_seconds"), graph_t.get("timeout_seconds"), 30.0))
     if not 1 <= timeout <= 600:
         raise ConfigError(f"graph.timeout_seconds {timeout} is out of range", "use 1 to 600 seconds")
