@@ -76,6 +76,7 @@ class BucketThrottle:
         self._spent = 0
         self._requests = 0
         self._throttled = 0
+        self._throttled_units = 0  # charged for requests it then refused: the waste a client's pacing causes
 
     def _bucket(self, key: tuple[str, ...], quota: float, window: float, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)
@@ -115,6 +116,7 @@ class BucketThrottle:
                                ("x-ms-throttle-information", info)]
             if refused is not None:
                 self._throttled += 1
+                self._throttled_units += cost.units
             return refused
 
     def admit_report(self, app_id: str, tenant_id: str, sign_in_activity: bool) -> list[tuple[str, str]] | None:
@@ -164,4 +166,5 @@ class BucketThrottle:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled}
+            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled,
+                    "throttled_resource_units": self._throttled_units}
