@@ -65,7 +65,7 @@ class Executor:
         self.plan_protects = plan.scope.protected_ids
         self.options = options
         self.progress = progress
-        self.pacer = pacer or options.quota.pacer(options.window)
+        self.pacer = pacer or options.quota.pacer()
         self.ca_pacer = ca_pacer or Pacer(1.0, 1)  # graph-facts §5.3: 1 request/s per tenant
 
     def run(self) -> list[ItemReport]:
