@@ -51,3 +51,9 @@ def test_unpaced_never_waits() -> None:
 def test_a_pacer_needs_a_positive_rate() -> None:
     with pytest.raises(ValueError):
         Pacer(0.0, 10)
+
+
+def test_a_round_holds_five_seconds_of_the_refill_between_200_and_2000_objects() -> None:
+    assert DOCUMENTED_WRITE_QUOTA.round_size() == 200
+    assert WriteQuota(30_000, 150.0).round_size() == 1000
+    assert WriteQuota(3_000_000, 150.0).round_size() == 2000
