@@ -165,15 +165,37 @@ def write_side_file(lists: Iterable[tuple[str, Sequence[Any]]], path: Path,
     return written
 
 
-def _lines(path: Path) -> Iterator[tuple[str, Any]]:
+_OPEN = b'{"list":'
+_OBJECT = b',"object":'
+_KEYS = json.JSONDecoder()
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(key, the object's bytes as written) per line, without parsing the object: verifying a million
+    objects hashes their bytes. Only canonical bytes can match a digest, so an object rewritten in
+    any other form (even an equal one) is refused, never trusted."""
     try:
         with gzip.open(path, "rb") as lines:
             for raw in lines:
-                entry = json.loads(raw)
-                yield entry["list"], entry["object"]
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+                if not (raw.startswith(_OPEN) and raw.endswith(b"}\n")):
+                    raise ValueError("not an object-list line")
+                key, end = _KEYS.raw_decode(raw[len(_OPEN):].decode("utf-8"))
+                rest = raw[len(_OPEN):][len(json.dumps(key, ensure_ascii=False).encode("utf-8")):]
+                if not isinstance(key, str) or not rest.startswith(_OBJECT):
+                    raise ValueError("not an object-list line")
+                yield key, rest[len(_OBJECT):-2]
+    except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"{path} cannot be read as the run's object lists ({type(exc).__name__})",
                              "restore the .objects.jsonl.gz written with this record, or audit again") from exc
+
+
+def _lines(path: Path) -> Iterator[tuple[str, Any]]:
+    for key, raw in _raw_lines(path):
+        try:
+            yield key, json.loads(raw)
+        except ValueError as exc:
+            raise IntegrityError(f"{path} holds an object that is not JSON in list {key}",
+                                 "restore the .objects.jsonl.gz written with this record, or audit again") from exc
 
 
 def stubs(results: Iterable[Mapping[str, Any]]) -> Iterator[tuple[dict[str, Any], Mapping[str, Any], str]]:
@@ -199,7 +221,7 @@ def verify_side_file(path: Path, expected: Mapping[str, tuple[int, str, Sequence
     current: str | None = None
     digest = hashlib.sha256()
     count = 0
-    for key, item in _lines(path):
+    for key, raw in _raw_lines(path):
         if key != current:
             if current is not None:
                 seen[current] = (count, digest.hexdigest())
@@ -207,10 +229,10 @@ def verify_side_file(path: Path, expected: Mapping[str, tuple[int, str, Sequence
                 raise IntegrityError(f"{path} holds list {key} twice", "restore the file written with this run.json")
             current, digest, count = key, hashlib.sha256(), 0
         head = expected[key][2] if key in expected else ()
-        if count < len(head) and head[count] != item:
+        if count < len(head) and _canonical(head[count]) != raw:
             raise IntegrityError(f"{path} does not begin list {key} with the objects the run record shows",
                                  "restore the .objects.jsonl.gz written with this record, or audit again")
-        digest.update(_canonical(item) + b"\n")
+        digest.update(raw + b"\n")
         count += 1
     if current is not None:
         seen[current] = (count, digest.hexdigest())

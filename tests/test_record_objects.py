@@ -37,8 +37,9 @@ def lines(path: Path) -> list[dict[str, object]]:
 
 
 def rewrite(path: Path, entries: list[dict[str, object]]) -> None:
+    """Written in the side file's own canonical form, as someone who knows it would forge it."""
     with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.writelines(json.dumps(e) + "\n" for e in entries)
+        f.writelines(json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n" for e in entries)
 
 
 def test_a_long_list_is_written_beside_the_record_and_reads_back_whole(tmp_path: Path) -> None:
@@ -85,6 +86,15 @@ def test_an_edited_side_file_is_refused(tmp_path: Path, tamper: str) -> None:
         entries.append({"list": "CG-004/extra", "object": {"id": "x"}})
     rewrite(side_file(path), entries)
     with pytest.raises(IntegrityError):
+        read_record(path)
+
+
+def test_an_object_rewritten_in_another_json_form_is_refused(tmp_path: Path) -> None:
+    path = write_record(a_record(), tmp_path)
+    entries = lines(side_file(path))
+    with gzip.open(side_file(path), "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(e) + "\n" for e in entries)  # equal values, not the canonical bytes
+    with pytest.raises(IntegrityError, match="cannot be read as the run's object lists"):
         read_record(path)
 
 
