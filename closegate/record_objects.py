@@ -174,16 +174,22 @@ def _raw_lines(path: Path) -> Iterator[tuple[str, bytes]]:
     """(key, the object's bytes as written) per line, without parsing the object: verifying a million
     objects hashes their bytes. Only canonical bytes can match a digest, so an object rewritten in
     any other form (even an equal one) is refused, never trusted."""
+    key, prefix = "", b""
     try:
         with gzip.open(path, "rb") as lines:
             for raw in lines:
-                if not (raw.startswith(_OPEN) and raw.endswith(b"}\n")):
+                if not raw.endswith(b"}\n"):
                     raise ValueError("not an object-list line")
-                key, end = _KEYS.raw_decode(raw[len(_OPEN):].decode("utf-8"))
-                rest = raw[len(_OPEN):][len(json.dumps(key, ensure_ascii=False).encode("utf-8")):]
-                if not isinstance(key, str) or not rest.startswith(_OBJECT):
-                    raise ValueError("not an object-list line")
-                yield key, rest[len(_OBJECT):-2]
+                if not (prefix and raw.startswith(prefix)):  # a list's lines share its prefix: decode once
+                    if not raw.startswith(_OPEN):
+                        raise ValueError("not an object-list line")
+                    key, _ = _KEYS.raw_decode(raw[len(_OPEN):].decode("utf-8"))
+                    if not isinstance(key, str):
+                        raise ValueError("not an object-list line")
+                    prefix = _OPEN + _canonical(key) + _OBJECT
+                    if not raw.startswith(prefix):
+                        raise ValueError("not an object-list line")
+                yield key, raw[len(prefix):-2]
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"{path} cannot be read as the run's object lists ({type(exc).__name__})",
                              "restore the .objects.jsonl.gz written with this record, or audit again") from exc
