@@ -106,6 +106,7 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
       closegate verify closegate-output/run.json --public-key signer.pub.pem --json
     """
     from closegate.closure import signoffs as signoff_file
+    from closegate.record_objects import side_file
     from closegate.records import Proof, read_record, verify_signature
     from closegate.reporting.integrity import verify_html, verify_pdf
 
@@ -125,6 +126,10 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
             # Another installation's record verifies by its hash; whether closegate wrote it cannot be told here.
             origin = f"; {elsewhere[0]}" if elsewhere else ", written by this installation"
             proofs.append(Proof(str(run), True, f"run record intact: run {run_id}{origin}"))
+            lists = record.body().get("object_lists")
+            if lists:  # read_record refused the record unless every list in the side file matched its hash
+                proofs.append(Proof(str(side_file(run)), True, f"{lists['lists']} object lists, {lists['objects']:,} "
+                                                               f"objects, exactly as run {run_id} records them"))
             signature = sig or run.with_name(run.name + ".sig")
             if sig is not None or signature.is_file():
                 trusted = public_key.read_text(encoding="ascii") if public_key else None
