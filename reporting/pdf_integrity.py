@@ -25,6 +25,7 @@ from cryptography import x509
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from closegate.closure.policy import approval_refusal
 from closegate.closure.signoffs import SignOff
 from closegate.models import RunRecord
 from closegate.reporting.approvers import Approver, approvers_from_json, prepared_fields
@@ -181,7 +182,8 @@ def verify_report_pdf(data: bytes, record: RunRecord, run_id: str, signoffs: Seq
     latest = latest_metadata_problem(data, base_meta)
     if latest:
         return PdfCheck(False, latest, exact, (), params)
-    prepared = {name: a.name for name, a in prepared_fields(params.approvers).items()}
+    # A run that cannot be approved has no approver fields (reporting.view): no approval may be added to it.
+    prepared = {} if approval_refusal(record) else {name: a.name for name, a in prepared_fields(params.approvers).items()}
     problem, signatures = check_signatures(revisions, prepared, anchors, moment=moment)
     if problem:
         return PdfCheck(False, problem, exact, signatures, params)

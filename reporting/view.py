@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from closegate.closure.policy import approval_refusal
 from closegate.closure.signoffs import SignOff, Verification
 from closegate.models import CheckResult, RunRecord, Status, Step, Verdict
 from closegate.reporting.approvers import Approver, ApproverView, approvers_json, prepared_fields
@@ -201,11 +202,12 @@ class ReportView:
     signoffs: tuple[SignOffView, ...]  # approvals (the [signoff] required kind)
     legal: LegalView | None  # the legal sign-off block, when a legal-hold check failed
     legal_signoffs: tuple[SignOffView, ...]
-    approvers: tuple[ApproverView, ...]
+    approvers: tuple[ApproverView, ...]  # none when the run cannot be approved (closure.policy.approval_refusal)
     approvers_json: str  # the approvers as rendered, in the PDF metadata so a verifier can render them again
     signoffs_shown: int
     language: str
     check_ids: tuple[str, ...]
+    not_approvable: str = ""  # why the run cannot be approved, printed where the approver boxes would be
 
 
 def safe_link(url: str, text: str = "") -> Link:
@@ -390,6 +392,8 @@ def build(
     the report leaves approvers.DEFAULT_APPROVERS blank boxes.
     """
     tenant = record.tenant
+    # A run that cannot be approved gets no approver boxes and no signature fields: nothing to sign.
+    refusal = approval_refusal(record)
     closure = record.earliest_closure
     duration = (record.ended - record.started).total_seconds()
     selection = record.selection
@@ -421,7 +425,7 @@ def build(
         steps=_steps(record.results), legal=legal_view(record.results),
         legal_signoffs=tuple(_signoff(s) for s in signoffs if s.is_legal),
         attestations=attestations, stats=stats, endpoints=endpoints,
-        signoffs=tuple(_signoff(s) for s in signoffs if not s.is_legal), approvers=_approvers(approvers),
-        approvers_json=approvers_json(approvers), signoffs_shown=len(signoffs), language=LANGUAGE,
+        signoffs=tuple(_signoff(s) for s in signoffs if not s.is_legal), approvers=() if refusal else _approvers(approvers),
+        approvers_json=approvers_json(approvers), not_approvable=visible(refusal), signoffs_shown=len(signoffs), language=LANGUAGE,
         check_ids=tuple(visible(r.check_id) for r in record.results),
     )

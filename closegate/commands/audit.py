@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from rich.text import Text
 
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail, shown, visible, warn_if_untagged
+from closegate.commands._signing import report_approvers, signing_identity
+from closegate.config import Settings
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.records import tagged_json, write_record
@@ -44,13 +47,19 @@ def _ids(text: str | None) -> frozenset[str]:
     return frozenset(part.strip().upper() for part in (text or "").split(",") if part.strip())
 
 
-def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True, key: RecordKey | None = None) -> Path:
-    """Write DIR/run.json (closegate.records, tagged with `key`), then the HTML, PDF and JUnit reports beside it."""
+def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True, key: RecordKey | None = None,
+              settings: Settings | None = None) -> Path:
+    """Write DIR/run.json (closegate.records, tagged with `key`), then the HTML, PDF and JUnit reports beside it.
+
+    With `settings`, the PDF prints the approver boxes [signoff] asks for and, when [signing] is
+    configured, carries closegate's PAdES signature (the run hash is in its signed content)."""
+    signer = signing_identity(settings.signing) if settings is not None and reports else None
     path = write_record(record, out_dir, key)
     if reports:
         from closegate.reporting import write_reports
 
-        write_reports(record, out_dir)
+        write_reports(record, out_dir, approvers=report_approvers(settings.signoff) if settings is not None else (),
+                      pdf_signer=signer, signing_time=datetime.now(timezone.utc) if signer is not None else None)
     return path
 
 
@@ -128,7 +137,7 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
             record = run(session.reader(), catalog(), RunSettings(
                 only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=session.settings.tenant_id,
                 cloud=session.settings.cloud.name, request_stats=session.stats.snapshot, progress=progress))
-        path = write_run(record, out, reports=reports, key=key)
+        path = write_run(record, out, reports=reports, key=key, settings=session.settings)
     except ClosegateError as exc:
         fail(exc)
     if as_json:
