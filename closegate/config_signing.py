@@ -32,7 +32,7 @@ from closegate.errors import ConfigError
 
 __all__ = ["PASSPHRASE_ENV", "SIGNING_KEYS", "SIGNOFF_KEYS", "SigningSettings", "signing_settings", "signoff_policy"]
 
-PASSPHRASE_ENV = "CLOSEGATE_SIGNING_PASSPHRASE"
+PASSPHRASE_ENV = "CLOSEGATE_SIGNING_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 SIGNING_KEYS = frozenset({"key", "certificate", "chain", "passphrase_env", "passphrase"})
 SIGNOFF_KEYS = frozenset({"required", "signatures", "allow", "trust_anchors", "approvers"})
 

@@ -84,7 +84,8 @@ VERDICT_LABELS: Mapping[Verdict, Label] = {
     Verdict.NOT_READY: Label("not-ready", "NOT READY", "\u2717"),
     Verdict.CANNOT_DETERMINE: Label("cannot-determine", "CANNOT DETERMINE", "?"),
 }
-_SIGNOFF_STATES = {Verification.VERIFIED: "pass", Verification.INVALID: "fail", Verification.UNSIGNED: "na"}
+_SIGNOFF_STATES = {Verification.VERIFIED: "pass", Verification.PDF_SIGNED: "pass", Verification.INVALID: "fail",
+                   Verification.UNSIGNED: "na"}
 _WORST_FIRST = (Status.FAIL, Status.ERROR, Status.ATTEST, Status.PASS, Status.NOT_APPLICABLE)
 
 _STAT_LABELS = {

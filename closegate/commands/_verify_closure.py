@@ -66,7 +66,8 @@ def _run_binding(run: Path, certificate: GoCertificate) -> Proof:
         return Proof(str(run), False, exc.cause)
     body = certificate.body
     if record.run_id != certificate.run_id:
-        return Proof(str(run), False, f"the certificate is of run {certificate.run_id}, not of this run {record.run_id}")
+        return Proof(str(run), False,
+                     f"the certificate is of run {certificate.run_id}, not of this run {record.run_id}")
     if record.tenant.id != certificate.tenant_id or record.verdict.value != body.get("verdict"):
         return Proof(str(run), False, "the certificate names another tenant or verdict than the run record")
     return Proof(str(run), True, f"the certificate is bound to run {record.run_id} of tenant {record.tenant.id}")

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True, key: Re
         from closegate.reporting import write_reports
 
         write_reports(record, out_dir, approvers=report_approvers(settings.signoff) if settings is not None else (),
-                      pdf_signer=signer, signing_time=datetime.now(timezone.utc) if signer is not None else None)
+                      pdf_signer=signer, signing_time=datetime.now(UTC) if signer is not None else None)
     return path
 
 

@@ -15,7 +15,7 @@ the file and what is wrong), 2 the input cannot be used at all (missing file, no
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -67,8 +67,8 @@ def report(run: Path, config: Path | None, out: Path | None, formats: str, page_
       closegate report closegate-output/run.json --format pdf --page-size letter --sign-key signer.pem
     """
     from closegate.closure import signoffs as signoff_file
-    from closegate.records import read_record, write_signature
     from closegate.commands._signing import report_approvers, signing_identity
+    from closegate.records import read_record, write_signature
     from closegate.reporting import render
 
     try:
@@ -78,7 +78,7 @@ def report(run: Path, config: Path | None, out: Path | None, formats: str, page_
         signer = signing_identity(signing)
         written = render(record, out or run.parent, _formats(formats), page_size=page_size,
                          signoffs=signoff_file.load(run.parent, warn=warn), approvers=report_approvers(policy),
-                         pdf_signer=signer, signing_time=datetime.now(timezone.utc) if signer else None)
+                         pdf_signer=signer, signing_time=datetime.now(UTC) if signer else None)
         if key is not None:
             written.append(write_signature(record, key, out or run.parent))
     except ClosegateError as exc:

@@ -18,7 +18,7 @@ recorded before the policy changed does not count either.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -89,7 +89,7 @@ def _signoff(config: Path | None, run: Path, by: str, role: str, key_path: Path 
         if refusal:
             raise ConfigError(f"run {record.run_id[:16]} cannot be approved: {refusal}", "approve a READY run")
         held = _legal_holds(record) if legal else []
-        signoff = make_signoff(record, by, role, datetime.now(timezone.utc), read_signing_key(key_path),
+        signoff = make_signoff(record, by, role, datetime.now(UTC), read_signing_key(key_path),
                                category=LEGAL if legal else GENERAL)
         _admit_key(signoff, policy, record.tenant.cloud)
         path = append_signoff(run.parent, signoff, records_key)
@@ -131,7 +131,7 @@ def _signoff_pdf(config: Path | None, run: Path, pdf: Path) -> None:
             raise ConfigError(f"run {record.run_id[:16]} cannot be approved: {refusal}", "approve a READY run")
         recorded = signoff_file.load(run.parent, records_key)
         imported = approvals_from_pdf(pdf.read_bytes(), record, _policy(config), recorded,
-                                      now=datetime.now(timezone.utc), refuse=lambda line: warn(f"refused: {line}"))
+                                      now=datetime.now(UTC), refuse=lambda line: warn(f"refused: {line}"))
         path = run.parent / signoff_file.FILE_NAME
         for signoff in imported.new:
             path = append_signoff(run.parent, signoff, records_key)

@@ -3,7 +3,7 @@ each refusal in one line, and the [signoff] policy applied to key-based sign-off
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def _copy(report: Path, to: Path) -> Path:
 
 
 def _sign(pdf: bytes, person: Person, number: int) -> bytes:
-    return sign_pdf(pdf, person.identity, signing_time=datetime.now(timezone.utc) - timedelta(minutes=1),
+    return sign_pdf(pdf, person.identity, signing_time=datetime.now(UTC) - timedelta(minutes=1),
                     reason="I approve", field=approver_field(number))
 
 
@@ -74,7 +74,7 @@ def test_each_approvers_pdf_signature_is_recorded_with_their_certificate_and_cou
     assert all(s.verification() is Verification.PDF_SIGNED for s in recorded)
     policy = signing_files(setup.config())[1]
     run_id = recorded[0].run_id
-    assert SignoffRequirement(recorded, 2, policy).reasons(run_id, datetime.now(timezone.utc)) == ()
+    assert SignoffRequirement(recorded, 2, policy).reasons(run_id, datetime.now(UTC)) == ()
 
 
 @pytest.mark.parametrize(("case", "expected"), [
@@ -147,8 +147,8 @@ def test_a_real_tenant_requires_signed_approvals_by_default(setup: Setup, tmp_pa
 
 
 def test_a_run_that_is_not_ready_cannot_be_approved(setup: Setup, tmp_path: Path) -> None:
-    from closegate.runner import RunSettings, run
     from closegate.registry import catalog
+    from closegate.runner import RunSettings, run
 
     record = run(BackedUpTenant(), catalog(plugins=False), RunSettings(clock=lambda: NOW))  # nothing attested
     path = write_run(record, tmp_path / "run", reports=False)

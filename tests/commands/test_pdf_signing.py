@@ -4,7 +4,7 @@ tamper of it in one line: the tamper matrix of issue 13 through the CLI."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from closegate.reporting.approvers import approver_field
 from closegate.reporting.pades import sign_pdf
 from closegate.reporting.pdf_signatures import read_revisions
-from tests.commands.signing_setup import Setup, another_ready_record, cli, make_setup, ready_record
+from tests.commands.signing_setup import Setup, another_ready_record, cli, make_setup
 from tests.reporting import tampering
 
 
@@ -52,7 +52,8 @@ def test_report_refuses_a_wrong_passphrase_in_one_line(setup: Setup, signed: Pat
 
 def test_a_passphrase_written_in_the_file_is_refused(setup: Setup, signed: Path) -> None:
     config = setup.folder / "with-passphrase.toml"
-    config.write_text(setup.config().read_text("utf-8").replace("[signing]\n", '[signing]\npassphrase = "x"\n'), "utf-8")
+    text = setup.config().read_text("utf-8").replace("[signing]\n", '[signing]\npassphrase = "x"\n')
+    config.write_text(text, "utf-8")
     result = cli("report", str(signed / "run.json"), "--config", str(config), "--out", str(setup.folder / "pp"))
     assert result.exit_code == 2 and "passphrase is not read from closegate.toml" in result.output
 
@@ -85,7 +86,7 @@ def test_verify_refuses_each_tamper_of_the_signed_report_in_one_line(setup: Setu
 
 def test_verify_refuses_a_signature_by_a_certificate_outside_the_trust_anchors(setup: Setup, signed: Path) -> None:
     outsider = sign_pdf((signed / "report.pdf").read_bytes(), setup.pki.outsider.identity,
-                        signing_time=datetime.now(timezone.utc), reason="I approve", field=approver_field(1))
+                        signing_time=datetime.now(UTC), reason="I approve", field=approver_field(1))
     code, (line,) = _verify(setup, signed, outsider, "outsider.pdf")
     assert code == 1 and "Mallory Outsider" in line and "does not chain to a trust anchor" in line
 
