@@ -93,9 +93,11 @@ def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: 
         warn_if_untagged(key)
         now = _utc_now()
         record, reader, new = fresh_run(session, run_path, now, load_attestations(out))
+        # The plan first: a plan refused (another tenant, an unknown closing admin) writes nothing,
+        # and does not spend the PDF rendering of a run nobody will act on.
+        plan = make_plan(record, reader, session, now, closing_admin)
         if new:
             write_run(record, out, key=key)
-        plan = make_plan(record, reader, session, now, closing_admin)
         path = write_plan(plan, out, key)
     except ClosegateError as exc:
         fail(exc)
