@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from rich.text import Text
 from closegate.attestations import load as load_attestations
 from closegate.commands._common import CANNOT_RUN, fail, shown, visible, warn_if_untagged
 from closegate.commands._rendering import rendering
+from closegate.commands._signing import report_approvers, signing_identity
+from closegate.config import Settings
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status, Step, Verdict, bounded
 from closegate.records import tagged_json, write_record
@@ -46,14 +49,20 @@ def _ids(text: str | None) -> frozenset[str]:
 
 
 def write_run(record: RunRecord, out_dir: Path, *, reports: bool = True, key: RecordKey | None = None,
-              progress: Callable[[str], None] | None = None) -> Path:
+              progress: Callable[[str], None] | None = None, settings: Settings | None = None) -> Path:
     """Write DIR/run.json (closegate.records, tagged with `key`), then the HTML, PDF and JUnit reports and
-    the object lists (report-objects/*.csv) beside it; `progress` hears what is rendering (reporting.render)."""
+    the object lists (report-objects/*.csv) beside it; `progress` hears what is rendering (reporting.render).
+
+    With `settings`, the PDF prints the approver boxes [signoff] asks for and, when [signing] is
+    configured, carries closegate's PAdES signature (the run hash is in its signed content)."""
+    signer = signing_identity(settings.signing) if settings is not None and reports else None
     path = write_record(record, out_dir, key)
     if reports:
         from closegate.reporting import write_reports
 
-        write_reports(record, out_dir, progress=progress)
+        write_reports(record, out_dir, approvers=report_approvers(settings.signoff) if settings is not None else (),
+                      pdf_signer=signer, signing_time=datetime.now(UTC) if signer is not None else None,
+                      progress=progress)
     return path
 
 
@@ -132,7 +141,7 @@ def _audit(config: Path | None, out: Path, only: str | None, skip: str | None, a
                 only=_ids(only), skip=_ids(skip), attestations=attestations, tenant_id=session.settings.tenant_id,
                 cloud=session.settings.cloud.name, request_stats=session.stats.snapshot, progress=progress))
         with rendering(err, enabled=reports and not as_json) as progress_line:
-            path = write_run(record, out, reports=reports, key=key, progress=progress_line)
+            path = write_run(record, out, reports=reports, key=key, progress=progress_line, settings=session.settings)
     except ClosegateError as exc:
         fail(exc)
     if as_json:

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible
+from closegate.commands._signing import signing_identity
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
 from closegate.models import Status
@@ -136,7 +137,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     from closegate.records import read_record, write_record
     from closegate.registry import catalog
     from closegate.remediation.requirements import live_requirements
-    from closegate.reporting.go_certificate import render_go_certificate_pdf
+    from closegate.reporting.go_certificate import render_go_certificate_pdf, sign_go_certificate_pdf
     from closegate.runner import RunSettings
     from closegate.runner import run as audit
     from closegate.session import open_session
@@ -161,7 +162,8 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     signoffs = signoff_file.load(out, records_key)
     session = open_session(config)
     settings = session.settings
-    requirement = SignoffRequirement(signoffs, settings.signoff_required)
+    requirement = SignoffRequirement(signoffs, settings.signoff_required, settings.signoff)
+    pdf_signer = signing_identity(settings.signing)  # before acting: a wrong passphrase must stop close here
     org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
@@ -207,8 +209,12 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     certificate = issue(record, requirement.counted(record.run_id, now), settings.signoff_required, final,
                         issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key,
                         legal=legal if accepted else (), accepted=accepted)
-    json_path, pdf_path = write_certificate(certificate, out, render_go_certificate_pdf(certificate.to_json()))
+    pdf = render_go_certificate_pdf(certificate.to_json())
+    if pdf_signer is not None:
+        pdf = sign_go_certificate_pdf(pdf, certificate.to_json(), pdf_signer, signing_time=now)
+    json_path, pdf_path = write_certificate(certificate, out, pdf)
     signed = "signed (Ed25519)" if certificate.signature else "not signed (pass --sign-key to sign it)"
+    signed += f", PDF signed (PAdES) by {pdf_signer.subject}" if pdf_signer is not None else ""
     console.print(f"[bold]GO certificate[/] {certificate.certificate_id}, {signed}: {json_path}, {pdf_path}",
                   highlight=False)
     _print_handoff(final, console)
