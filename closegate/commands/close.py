@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible
+from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible, warn
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
 from closegate.models import Status
@@ -119,7 +119,7 @@ def _wait(config: Path | None, certificate: GoCertificate, out: Path, poll_secon
 
 def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll_seconds: float,
            timeout_minutes: float, sign_key: Path | None, keep_own_app: bool, console: Console) -> int:
-    from closegate.attestations import load as load_attestations
+    from closegate.attestations import gather
     from closegate.closure import signoffs as signoff_file
     from closegate.closure.certificate import (
         JSON_FILE,
@@ -132,14 +132,15 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         PortalHandoffCloser,
     )
     from closegate.closure.signoffs import SignoffRequirement
-    from closegate.gate import LiveTenant, decide
+    from closegate.config import local_settings
+    from closegate.gate import Commands, LiveTenant, decide
     from closegate.records import read_record, write_record
     from closegate.registry import catalog
     from closegate.remediation.requirements import live_requirements
     from closegate.reporting.go_certificate import render_go_certificate_pdf
     from closegate.runner import RunSettings
     from closegate.runner import run as audit
-    from closegate.session import open_session
+    from closegate.session import config_path, open_session
     from closegate.tags import installation_key
 
     # The gate refuses a run or a sign-off this installation did not write, or that was edited after
@@ -165,7 +166,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
-    attestations = load_attestations(out)
+    attestations = gather(local_settings(config_path(config)).state_dir, out, warn)
     console.print(f"auditing {shown(org.display_name)} again before acting: the gate judges the tenant as it is now")
     fresh = audit(session.reader(), catalog(), RunSettings(
         attestations=attestations, tenant_id=settings.tenant_id, cloud=settings.cloud.name,
@@ -174,7 +175,8 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
 
     def gate(typed: str | None) -> GateDecision:
         return decide(record, catalog(), now=_utc_now(), max_age=max_age, attestations=attestations,
-                      signoffs=requirement, live=live, confirmation=typed, fresh=fresh)
+                      signoffs=requirement, live=live, confirmation=typed, fresh=fresh,
+                      commands=Commands(str(config) if config else None, str(out), str(run)))
 
     decision = gate(confirm)
     if decision.open and confirm is None:

@@ -252,7 +252,7 @@ def _run_demo(out: Path, console: Console) -> None:
             ("CG-022", "closegate deregistered the 3 Autopilot devices (journal 2-plan); Intune admin center > "
                        "Windows enrollment > Devices lists none"),
         ):
-            demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--out", str(after)])
+            demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--config", config])
 
         demo.step("9. Audit again: NOT READY on the active legal hold alone (CG-019, kept by the backup)")
         demo.run(["audit", "--config", config, "--out", str(after)], expect=(1,))

@@ -85,14 +85,17 @@ def print_plan(plan: Plan, console: Console) -> None:
 
 def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
           as_json: bool = False) -> None:
-    from closegate.attestations import load as load_attestations
+    from closegate.attestations import gather
+    from closegate.config import local_settings
+    from closegate.session import config_path
 
     try:
         session = open_session(config)
         key = session.record_key()
         warn_if_untagged(key)
         now = _utc_now()
-        record, reader, new = fresh_run(session, run_path, now, load_attestations(out))
+        record, reader, new = fresh_run(session, run_path, now,
+                                        gather(local_settings(config_path(config)).state_dir, out, warn))
         if new:
             write_run(record, out, key=key)
         plan = make_plan(record, reader, session, now, closing_admin)
