@@ -23,12 +23,12 @@ from rich.text import Text
 
 from closegate.attestations import gather
 from closegate.backup.offline import OfflineTenant, open_offline
-from closegate.commands._common import CANNOT_RUN, fail, shown, visible, warn, warn_if_untagged
+from closegate.commands._common import CANNOT_RUN, cut, cut_tokens, fail, listed, shown, visible, warn, warn_if_untagged
 from closegate.config import local_settings
 from closegate.errors import ClosegateError, ConfigError
 from closegate.facts import TenantReader
 from closegate.keys import load_public_key
-from closegate.models import RunRecord, Status, Step, Verdict, bounded, iso
+from closegate.models import RunRecord, Status, Step, Verdict, iso
 from closegate.records import tagged_json, write_record
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
@@ -43,6 +43,9 @@ EXIT_CODES = {Verdict.READY: 0, Verdict.NOT_READY: 1, Verdict.CANNOT_DETERMINE: 
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.ERROR: "magenta", Status.ATTEST: "yellow",
           Status.NOT_APPLICABLE: "dim"}
+# An advisory FAIL does not block the delete: coloured apart from a blocking FAIL (red) so the eye finds
+# the blockers first; an advisory ERROR still stops the gate (closegate.gate) and keeps its colour.
+_ADVISORY_STYLE = {Status.FAIL: "dark_orange"}
 _EVIDENCE_LINES = 3
 
 
@@ -79,9 +82,7 @@ def _evidence_lines(evidence: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in evidence.items():
         if isinstance(value, list) and value:
-            first, more = bounded(value, _EVIDENCE_LINES)
-            items = ", ".join(_short(v) for v in first) + (f" and {more} more" if more else "")
-            lines.append(f"{key.replace('_', ' ')}: {items}")
+            lines.append(f"{key.replace('_', ' ')}: {listed([_short(v) for v in value], _EVIDENCE_LINES)}")
     return lines
 
 
@@ -94,7 +95,7 @@ def _short(value: Any) -> str:
 
 
 def print_record(record: RunRecord, console: Console) -> None:
-    table = Table(title=f"closegate audit of {shown(record.tenant.name or record.tenant.id)}", show_lines=False)
+    table = Table(title=f"closegate audit of {shown(cut(record.tenant.name or record.tenant.id))}", show_lines=False)
     for column in ("Step", "Check", "Status", "Result"):
         table.add_column(column, overflow="fold")
     groups = [(f"{int(step)} {step.title}", [r for r in record.results if r.step is step and not r.records])
@@ -105,12 +106,13 @@ def print_record(record: RunRecord, console: Console) -> None:
         for index, r in enumerate(rows):
             label = title if index == 0 else ""
             status = r.status.value + ("" if r.blocking else " (advisory)")
+            style = _ADVISORY_STYLE.get(r.status, _STYLE[r.status]) if not r.blocking else _STYLE[r.status]
             detail = [r.message, *(_evidence_lines(dict(r.evidence)) if r.status is Status.FAIL else [])]
             if r.status is Status.ERROR and r.error:
                 detail.append(f"fix: {r.error.get('fix') or r.fix}")
             # Each line neutralised on its own: a newline inside a tenant's name must not start a row of its own.
-            table.add_row(Text(label), Text(visible(f"{r.check_id} {r.title}")), Text(status, style=_STYLE[r.status]),
-                          Text("\n".join(visible(line) for line in detail)))
+            table.add_row(Text(label), Text(visible(f"{r.check_id} {r.title}")), Text(status, style=style),
+                          Text("\n".join(cut_tokens(line) for line in detail)))
     console.print(table)
     console.print(Text(f"earliest closure: {visible(record.earliest_closure.reason)}"))
     if record.offline is not None:

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible, warn
+from closegate.commands._common import CANNOT_RUN, cut, cut_tokens, fail, read_signing_key, shown, visible, warn
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
 from closegate.models import Status
@@ -49,7 +49,7 @@ def _utc_now() -> datetime:
 def _print_shut(reasons: tuple[str, ...], console: Console) -> None:
     console.print(f"[bold red]gate SHUT[/]: {len(reasons)} condition(s) unmet; nothing was changed")
     for reason in reasons:
-        console.print(f"  - {visible(reason)}", markup=False, highlight=False)
+        console.print(f"  - {cut_tokens(reason)}", markup=False, highlight=False)
 
 
 def _print_final(final: FinalStep, console: Console) -> None:
@@ -58,7 +58,7 @@ def _print_final(final: FinalStep, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for a in final.actions:
         table.add_row(a.action_id, str(a.planned), str(a.changed), str(a.already_done), str(a.skipped),
-                      str(a.failed), Text("\n".join(visible(n) for n in a.notes)))
+                      str(a.failed), Text("\n".join(cut_tokens(n) for n in a.notes)))
     console.print(table)
     console.print(f"journal: {final.journal} (head {final.journal_head[:16]})", markup=False)
 
@@ -167,7 +167,7 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     live = LiveTenant(org.id, org.primary_domain)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
     attestations = gather(local_settings(config_path(config)).state_dir, out, warn)
-    console.print(f"auditing {shown(org.display_name)} again before acting: the gate judges the tenant as it is now")
+    console.print(f"auditing {shown(cut(org.display_name))} again before acting: the gate judges the tenant as it is now")
     fresh = audit(session.reader(), catalog(), RunSettings(
         attestations=attestations, tenant_id=settings.tenant_id, cloud=settings.cloud.name,
         request_stats=session.stats.snapshot))
@@ -180,14 +180,14 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
 
     decision = gate(confirm)
     if decision.open and confirm is None:
-        console.print(f"the gate is open for run {record.run_id[:16]} of {shown(org.display_name)}. What follows "
+        console.print(f"the gate is open for run {record.run_id[:16]} of {shown(cut(org.display_name))}. What follows "
                       "purges the recycle bin (irreversible) and deletes closegate's own registration.")
         decision = gate(click.prompt(f"Type the primary domain of the tenant to close ({visible(org.primary_domain)})",
                                      err=True))
     if not decision.open:
         _print_shut(decision.reasons, console)
         return SHUT
-    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {shown(org.display_name)} ({shown(org.id)})")
+    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {shown(cut(org.display_name))} ({shown(org.id)})")
     for signoff in requirement.legal(record.run_id, _utc_now()):
         failing = [r.check_id for r in record.results if r.status is Status.FAIL and r.legal_signoff]
         console.print(visible(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the "
