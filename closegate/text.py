@@ -53,8 +53,11 @@ def cut(text: str, limit: int = NAME_LIMIT) -> str:
 
 def cut_tokens(text: str, limit: int = TOKEN_LIMIT) -> str:
     """`text` neutralised, each run of more than `limit` characters without a space cut with a count."""
-    return visible(re.sub(r"\S{%d,}" % (limit + 1), lambda m: f"{m.group(0)[:limit]}…(+{len(m.group(0)) - limit} chars)",
-                          text))
+    def shorten(match: re.Match[str]) -> str:
+        run = match.group(0)
+        return f"{run[:limit]}…(+{len(run) - limit} chars)"
+
+    return visible(re.sub(rf"\S{{{limit + 1},}}", shorten, text))
 
 
 def listed(names: Sequence[str], limit: int = 3) -> str:

@@ -6,10 +6,12 @@ then runs with and without a configuration, and the emulator's request log prove
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,8 @@ from click.testing import CliRunner
 from closegate import facts as f
 from closegate.backup.jsonl import iter_records
 from closegate.backup.offline import open_offline
-from closegate.digests import digest
 from closegate.cli import main
+from closegate.digests import digest
 from closegate.emulator import Emulator
 from closegate.gate import decide
 from closegate.models import RunRecord
@@ -109,7 +111,7 @@ def test_an_offline_run_can_never_open_the_gate(backed_up: tuple[Emulator, Path]
     _cli("audit", "--config", str(emu.config_path), "--from-backup", str(backup), "--out", str(tmp_path / "o"),
          "--no-reports")
     record = RunRecord.from_json(json.loads((tmp_path / "o" / "run.json").read_text("utf-8")))
-    decision = decide(record, catalog(), now=record.ended, max_age=__import__("datetime").timedelta(minutes=15))
+    decision = decide(record, catalog(), now=record.ended, max_age=timedelta(minutes=15))
     assert not decision.open and decision.reasons[0].startswith("the run was evaluated offline from the backup")
     closed = _cli("close", "--config", str(emu.config_path), "--run", str(tmp_path / "o" / "run.json"),
                   "--confirm", "contoso.onmicrosoft.com")
@@ -122,8 +124,6 @@ def test_a_backup_that_does_not_verify_is_refused_in_one_line(backed_up: tuple[E
     emu, backup = backed_up
     users = backup / "users.jsonl.gz"
     rows = list(iter_records(users))
-    import gzip
-
     with gzip.open(users, "wt", encoding="ascii") as handle:
         for row in rows[1:]:
             handle.write(json.dumps(row) + "\n")
