@@ -96,9 +96,11 @@ def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: 
         now = _utc_now()
         record, reader, new = fresh_run(session, run_path, now,
                                         gather(local_settings(config_path(config)).state_dir, out, warn))
+        # The plan first: a plan refused (another tenant, an unknown closing admin) writes nothing,
+        # and does not spend the PDF rendering of a run nobody will act on.
+        plan = make_plan(record, reader, session, now, closing_admin)
         if new:
             write_run(record, out, key=key)
-        plan = make_plan(record, reader, session, now, closing_admin)
         path = write_plan(plan, out, key)
     except ClosegateError as exc:
         fail(exc)
