@@ -117,6 +117,10 @@ def test_an_offline_run_can_never_open_the_gate(backed_up: tuple[Emulator, Path]
                   "--confirm", "contoso.onmicrosoft.com")
     assert closed.exit_code == 1 and "gate SHUT" in closed.output
     assert "the run was evaluated offline from the backup" in closed.output
+    planned = _cli("plan", "--config", str(emu.config_path), "--run", str(tmp_path / "o" / "run.json"), "--out",
+                   str(tmp_path / "o"))
+    assert planned.exit_code == 2 and "was evaluated offline from the backup" in planned.stderr
+    assert not (tmp_path / "o" / "plan.json").exists()
 
 
 def test_a_backup_that_does_not_verify_is_refused_in_one_line(backed_up: tuple[Emulator, Path],
