@@ -84,7 +84,7 @@ def peak_rss_mb() -> float:
 def read_with_closegate(config: Path) -> dict[str, Any]:
     from closegate.auth import MsalTokenProvider
     from closegate.config import load_settings
-    from closegate.facts import GLOBAL_ADMINS, PER_USER_MFA, USERS
+    from closegate.facts import GLOBAL_ADMIN_ELIGIBILITIES, GLOBAL_ADMINS, PER_USER_MFA, USERS
     from closegate.graph import connect, run_concurrently
     from closegate.tenant import Tenant
 
@@ -94,18 +94,24 @@ def read_with_closegate(config: Path) -> dict[str, Any]:
     clients = connect(settings, tokens)
     tenant = Tenant(clients.graph, clients.arm, tokens)
     started = time.perf_counter()
-    admins, mfa = run_concurrently(lambda f: f(), [lambda: tenant.read(GLOBAL_ADMINS), lambda: tenant.read(PER_USER_MFA)], 2)
+    # Active and eligible holders are separate reads (the eligible one needs P2; generated tenants hold E5).
+    admins, eligible, mfa = run_concurrently(lambda f: f(), [
+        lambda: tenant.read(GLOBAL_ADMINS), lambda: tenant.read(GLOBAL_ADMIN_ELIGIBILITIES),
+        lambda: tenant.read(PER_USER_MFA)], 3)
     wall = time.perf_counter() - started
     stats = clients.stats.snapshot()
     endpoints = stats["endpoints"]
     users = len(tenant.read(USERS))
     return {
-        "users": users, "mfa_states": len(mfa), "ga_holders": len(admins), "wall_seconds": round(wall, 2),
+        "users": users, "mfa_states": len(mfa), "ga_holders": len(admins) + len(eligible.assignments),
+        "wall_seconds": round(wall, 2),
         "requests": stats["totals"]["requests"], "throttled": stats["totals"]["throttled"],
         "retries": stats["totals"]["retries"], "resource_units": stats["totals"]["resource_units"],
         "user_pages": endpoints["GET /v1.0/users"]["requests"],
         "batch_calls": endpoints["POST /beta/$batch"]["requests"],
         "limits": _limits(settings), "charged": _charged(settings), "peak_rss_mb": peak_rss_mb(),
+        "peak_in_flight": clients.graph.limiter.peak,
+        "latency_ms": round((clients.graph.limiter.latency or 0.0) * 1000),
     }
 
 

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "retries": ours["retries"],
             "ru_charged": ours["charged"]["resource_units"], "ru_needed": needed_resource_units(ours["users"]),
             "ru_charged_vs_needed": round(ours["charged"]["resource_units"] / needed_resource_units(ours["users"]), 3),
+            "peak_in_flight": ours["peak_in_flight"], "observed_latency_ms": ours["latency_ms"],
             "wall_s": ours["wall_seconds"], **floor,
             "wall_vs_floor": round(ours["wall_seconds"] / floor["floor_s"], 2) if floor["floor_s"] else None,
         }

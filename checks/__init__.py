@@ -33,4 +33,5 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "no_autopilot_registrations",  # CG-022
     "devices_inventoried",  # CG-023
     "bitlocker_keys_exported",  # CG-024
+    "no_domain_services",  # CG-027
 )

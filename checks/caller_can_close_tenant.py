@@ -12,7 +12,7 @@ passes when that person exists. Fixed by assigning the role in the portal or nam
 
 from __future__ import annotations
 
-from closegate.closing_admin import closing_admin
+from closegate.closing_admin import UNNAMED_ONLY, closing_admin
 from closegate.facts import BILLING_ADMINISTRATOR, CALLER, GLOBAL_ADMINS, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
@@ -27,6 +27,7 @@ __all__ = ["caller_can_close_tenant"]
     blocking=True,
     step=Step.BACKUP,
     reads=(GLOBAL_ADMINS, USERS),
+    conditional_permissions=UNNAMED_ONLY,
     doc_url="https://learn.microsoft.com/en-us/entra/identity/users/directory-delete-howto",
     why="Only a Global Administrator can delete the directory; a Billing Administrator can only do the "
     "subscription steps.",

@@ -10,7 +10,7 @@ Administrator leaves no closing administrator, and the check fails saying so. Fi
 
 from __future__ import annotations
 
-from closegate.closing_admin import closing_admin
+from closegate.closing_admin import UNNAMED_ONLY, closing_admin
 from closegate.facts import GLOBAL_ADMINISTRATOR, GLOBAL_ADMINS, ROLE_ASSIGNMENTS, USERS, TenantReader
 from closegate.models import Outcome, Severity, Step, failed, passed
 from closegate.registry import check
@@ -26,6 +26,7 @@ __all__ = ["no_other_users"]
     blocking=True,
     step=Step.DELETE_USERS,
     reads=(USERS, GLOBAL_ADMINS),
+    conditional_permissions=UNNAMED_ONLY,
     doc_url="https://learn.microsoft.com/en-us/microsoft-365/commerce/close-your-account",
     why="Entra refuses to delete a directory that holds any user but the Global Administrator deleting it.",
     fix="Action delete_users; synced users are deleted on-premises or after sync is off (CG-005).",

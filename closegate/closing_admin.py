@@ -13,9 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from closegate.facts import CALLER, GLOBAL_ADMINS, USERS, Caller, TenantReader, User
+from closegate.facts import (
+    CALLER,
+    GLOBAL_ADMIN_ELIGIBILITIES,
+    GLOBAL_ADMINS,
+    USERS,
+    Caller,
+    TenantReader,
+    User,
+)
 
-__all__ = ["ClosingAdmin", "active_global_admin_ids", "closing_admin", "human_global_admin_ids"]
+__all__ = ["UNNAMED_ONLY", "ClosingAdmin", "active_global_admin_ids", "closing_admin", "human_global_admin_ids"]
+
+# When checks that find the closing admin read the eligible holders too: only when no admin is named.
+UNNAMED_ONLY = (("graph:RoleEligibilitySchedule.Read.Directory",
+                 "only when no closing admin is signed in or named in closegate.toml"),)
 
 SIGNED_IN = "signed-in user"
 CONFIGURED = "configured in closegate.toml"
@@ -31,8 +43,11 @@ class ClosingAdmin:
 
 
 def human_global_admin_ids(tenant: TenantReader) -> tuple[str, ...]:
-    """Users holding Global Administrator, active or eligible, directly or through a group."""
-    ids = {a.principal_id for a in tenant.read(GLOBAL_ADMINS) if a.principal_type == "user"}
+    """Users holding Global Administrator, active or eligible, directly or through a group.
+
+    Without P2 the eligible holders read as none, which is what the tenant holds (facts.Eligibilities)."""
+    eligible = tenant.read(GLOBAL_ADMIN_ELIGIBILITIES).assignments
+    ids = {a.principal_id for a in (*tenant.read(GLOBAL_ADMINS), *eligible) if a.principal_type == "user"}
     return tuple(sorted(ids))
 
 
@@ -41,8 +56,7 @@ def active_global_admin_ids(tenant: TenantReader) -> tuple[str, ...]:
 
     A PIM-eligible user must activate the role before deleting the tenant, and may not be allowed to:
     only an active assignment proves a named closing administrator can act."""
-    ids = {a.principal_id for a in tenant.read(GLOBAL_ADMINS)
-           if a.principal_type == "user" and a.kind == "active"}
+    ids = {a.principal_id for a in tenant.read(GLOBAL_ADMINS) if a.principal_type == "user"}
     return tuple(sorted(ids))
 
 

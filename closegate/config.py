@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from closegate import tags
 from closegate.errors import ConfigError
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 
 AUTH_METHODS = ("client_secret", "certificate", "device_code")
 # Where closegate's record key is (closegate.tags); set by the tests so that no test touches the real home.
-RECORD_KEY_ENV = "CLOSEGATE_RECORD_KEY"
+RECORD_KEY_ENV = tags.RECORD_KEY_ENV
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 ARM_RESOURCE = "https://management.azure.com"
 
@@ -123,7 +124,7 @@ class Settings:
     cloud: Cloud
     auth: AuthSettings
     token_cache_path: Path  # device-code token cache (mode 0600)
-    concurrency: int = 8  # ceiling of concurrent Graph requests
+    concurrency: int = 64  # ceiling of concurrent Graph requests; the limiter finds what Graph allows below it
     timeout_seconds: float = 30.0  # every HTTP request, sign-in included
     audit_max_age_minutes: int = 15
     backup_dir: Path = Path("backup")
@@ -204,8 +205,8 @@ def load_settings(
     tenant_id = _valid_tenant(str(tenant_id))
     cloud = _cloud(str(_first(given.get("cloud"), tenant_t.get("cloud"), "global")), cloud_t, base)
     auth = _auth(given, auth_t, env, base)
-    concurrency = _int(_first(given.get("concurrency"), graph_t.get("concurrency"), 8),
-                       "graph.concurrency", 1, 64)
+    concurrency = _int(_first(given.get("concurrency"), graph_t.get("concurrency"), 64),
+                       "graph.concurrency", 1, 256)
     timeout = float(_first(given.get("timeout_seconds"), graph_t.get("timeout_seconds"), 30.0))
     if not 1 <= timeout <= 600:
         raise ConfigError(f"graph.timeout_seconds {timeout} is out of range", "use 1 to 600 seconds")
@@ -449,18 +450,7 @@ def record_key_file(config_path: Path | None = None, *, environ: Mapping[str, st
 
 
 def _record_key_file(doc: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> Path:
-    # The environment wins over the file so that a test can never reach a key a configuration names.
-    if env.get(RECORD_KEY_ENV):
-        return Path(env[RECORD_KEY_ENV]).expanduser()
-    value = doc.get("records", {}).get("key_file")
-    if value is not None:
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError("records.key_file must be a path", 'write key_file = "/secure/closegate/record.key"')
-        return (base / value.strip()).expanduser()
-    # XDG Base Directory Specification: state that persists between runs lives in $XDG_STATE_HOME, by
-    # default $HOME/.local/state (https://specifications.freedesktop.org/basedir-spec/latest/).
-    root = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
-    return Path(root) / "closegate" / "record.key"
+    return tags.key_file(doc.get("records", {}), base, env)
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path:

@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
+from closegate.azure_facts import (
+    AzureResource,
+    AzureResources,
+    AzureVisibility,
+    BillingAccount,
+    DomainService,
+    DomainServices,
+    Invoice,
+)
 from closegate.facts_records import (
     AutopilotDevice,
     BitLockerKeyInfo,
@@ -36,7 +45,11 @@ __all__ = [
     "BILLING_ADMINISTRATOR",
     "MICROSOFT_FIRST_PARTY_TENANTS",
     "Application",
+    "AzureResource",
+    "AzureResources",
     "AzureSubscription",
+    "AzureVisibility",
+    "BillingAccount",
     "Backup",
     "Caller",
     "CompanySubscription",
@@ -44,10 +57,16 @@ __all__ = [
     "ContentAttestation",
     "DeletedItem",
     "Domain",
+    "DomainService",
+    "DomainServices",
+    "Eligibilities",
     "Group",
+    "Invoice",
+    "NotLicensed",
     "Organization",
     "PerUserMfa",
     "RegistrationDetail",
+    "RegistrationDetails",
     "ReportSettings",
     "B2CInventory",
     "RoleAssignment",
@@ -58,7 +77,8 @@ __all__ = [
     "Fact",
     "ALL_FACTS",
     "fact_named",
-    "ORGANIZATION", "CALLER", "USERS", "GROUPS", "GLOBAL_ADMINS", "ROLE_ASSIGNMENTS", "SUBSCRIBED_SKUS",
+    "ORGANIZATION", "CALLER", "USERS", "GROUPS", "GLOBAL_ADMINS", "GLOBAL_ADMIN_ELIGIBILITIES", "ROLE_ASSIGNMENTS",
+    "SUBSCRIBED_SKUS", "AZURE_VISIBILITY", "AZURE_RESOURCES", "DOMAIN_SERVICES", "BILLING_ACCOUNTS",
     "COMPANY_SUBSCRIPTIONS", "PER_USER_MFA", "SECURITY_DEFAULTS", "CONDITIONAL_ACCESS_POLICIES",
     "REGISTRATION_DETAILS", "APPLICATIONS", "SERVICE_PRINCIPALS", "DOMAINS", "AZURE_SUBSCRIPTIONS",
     "USAGE_MAILBOX", "USAGE_ONEDRIVE", "USAGE_SHAREPOINT", "USAGE_REPORTS", "DELETED", "REPORT_SETTINGS", "DELETED_USERS",
@@ -145,6 +165,36 @@ class RoleAssignment:
 
 
 @dataclass(frozen=True)
+class NotLicensed:
+    """Graph refused a read because the tenant lacks the licence the feature needs (graph-facts §12.1).
+
+    Not an error: it is an answer about the tenant. `meaning` says what it implies for the closure
+    ("no eligible assignments are possible: the tenant has no P2 licence"); evidence quotes `reason`.
+    """
+
+    feature: str  # what could not be read, e.g. "PIM eligible assignments"
+    licence: str  # what the feature needs, e.g. "Microsoft Entra ID P2 or Microsoft Entra ID Governance"
+    status: int
+    code: str  # Graph's error code, e.g. AadPremiumLicenseRequired
+    meaning: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.meaning} (Graph answered {self.status} {self.code} to the {self.feature} read)"
+
+
+@dataclass(frozen=True)
+class Eligibilities:
+    """PIM-eligible holders of a role, groups expanded. Without P2 or ID Governance Graph refuses the read,
+    and the tenant can hold none (eligible assignments are removed when the licence lapses, Learn
+    "Microsoft Entra licensing", https://learn.microsoft.com/entra/fundamentals/licensing): then
+    `assignments` is empty and `not_licensed` says why, as evidence."""
+
+    assignments: tuple[RoleAssignment, ...] = ()
+    not_licensed: NotLicensed | None = None
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who closegate is signed in as, and what it may do."""
 
@@ -226,6 +276,16 @@ class RegistrationDetail:
     user_principal_name: str
     is_mfa_registered: bool
     methods_registered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegistrationDetails:
+    """Each user's registered authentication methods, or why the tenant cannot report them: without a
+    premium licence Graph answers 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant (graph-facts
+    §12.1). `not_licensed` set means "unknown", never "nobody registered"."""
+
+    details: tuple[RegistrationDetail, ...] = ()
+    not_licensed: NotLicensed | None = None
 
 
 @dataclass(frozen=True)
@@ -371,8 +431,8 @@ class Fact(Generic[T]):
 B2C_ONLY = "B2C tenants only"  # the condition of a need that only an Azure AD B2C directory has
 B2C_TENANT_TYPE = "AAD B2C"  # organization.tenantType of an Azure AD B2C directory (graph-facts §6, S36)
 
-_GA_READ = ("graph:RoleManagement.Read.Directory", "graph:RoleEligibilitySchedule.Read.Directory",
-            "graph:GroupMember.Read.All")
+_ACTIVE_READ = ("graph:RoleManagement.Read.Directory", "graph:GroupMember.Read.All")
+_ELIGIBLE_READ = ("graph:RoleEligibilitySchedule.Read.Directory", "graph:GroupMember.Read.All")
 
 ORGANIZATION: Fact[Organization] = Fact(
     "organization", "the tenant's organization object", ("graph:Organization.Read.All",), empty=None)
@@ -383,10 +443,15 @@ CALLER: Fact[Caller] = Fact(
 USERS: Fact[tuple[User, ...]] = Fact("users", "every user of the directory", ("graph:User.Read.All",))
 GROUPS: Fact[tuple[Group, ...]] = Fact(
     "groups", "every group, with the members of role-assignable groups", ("graph:GroupMember.Read.All",))
+# Active and eligible holders are separate facts: the eligibility read needs P2 (graph-facts §12.1),
+# and a tenant without it must not lose the active holders every closure check needs.
 GLOBAL_ADMINS: Fact[tuple[RoleAssignment, ...]] = Fact(
-    "global_admins", "active and PIM-eligible holders of Global Administrator, groups expanded", _GA_READ)
+    "global_admins", "active holders of Global Administrator, groups expanded (kind \"active\")", _ACTIVE_READ)
+GLOBAL_ADMIN_ELIGIBILITIES: Fact[Eligibilities] = Fact(
+    "global_admin_eligibilities", "PIM-eligible holders of Global Administrator, groups expanded; none "
+    "possible without P2", _ELIGIBLE_READ, empty=Eligibilities())
 ROLE_ASSIGNMENTS: Fact[tuple[RoleAssignment, ...]] = Fact(
-    "role_assignments", "active and PIM-eligible holders of every directory role, groups expanded", _GA_READ)
+    "role_assignments", "active holders of every directory role, groups expanded", _ACTIVE_READ)
 SUBSCRIBED_SKUS: Fact[tuple[SubscribedSku, ...]] = Fact(
     "subscribed_skus", "the licence SKUs the tenant has (subscribedSkus)", ("graph:Organization.Read.All",))
 COMPANY_SUBSCRIPTIONS: Fact[tuple[CompanySubscription, ...]] = Fact(
@@ -397,8 +462,9 @@ SECURITY_DEFAULTS: Fact[SecurityDefaults] = Fact(
     "security_defaults", "whether security defaults are on", ("graph:Policy.Read.All",), empty=SecurityDefaults(False))
 CONDITIONAL_ACCESS_POLICIES: Fact[tuple[ConditionalAccessPolicy, ...]] = Fact(
     "conditional_access_policies", "every Conditional Access policy", ("graph:Policy.Read.All",))
-REGISTRATION_DETAILS: Fact[tuple[RegistrationDetail, ...]] = Fact(
-    "registration_details", "each user's registered authentication methods", ("graph:AuditLog.Read.All",))
+REGISTRATION_DETAILS: Fact[RegistrationDetails] = Fact(
+    "registration_details", "each user's registered authentication methods; not reported without a premium "
+    "licence", ("graph:AuditLog.Read.All",), empty=RegistrationDetails())
 APPLICATIONS: Fact[tuple[Application, ...]] = Fact(
     "applications", "every app registration", ("graph:Application.Read.All",))
 SERVICE_PRINCIPALS: Fact[tuple[ServicePrincipal, ...]] = Fact(
@@ -407,6 +473,21 @@ DOMAINS: Fact[tuple[Domain, ...]] = Fact("domains", "the tenant's domains", ("gr
 AZURE_SUBSCRIPTIONS: Fact[tuple[AzureSubscription, ...]] = Fact(
     "azure_subscriptions", "the Azure subscriptions the caller can see (ARM)",
     ("arm:Microsoft.Resources/subscriptions/read",))
+AZURE_VISIBILITY: Fact[AzureVisibility] = Fact(
+    "azure_visibility", "whether the caller's Azure role assignments prove it sees every subscription",
+    ("arm:Microsoft.Authorization/roleAssignments/read",),
+    empty=AzureVisibility(False, "nothing proves the caller sees every subscription"))
+AZURE_RESOURCES: Fact[AzureResources] = Fact(
+    "azure_resources", "the resources of every visible Azure subscription (Marketplace SaaS, managed identities)",
+    ("arm:Microsoft.Resources/subscriptions/resources/read",), empty=AzureResources())
+DOMAIN_SERVICES: Fact[DomainServices] = Fact(
+    "domain_services", "Microsoft Entra Domain Services managed domains in the visible subscriptions",
+    ("arm:Microsoft.AAD/domainServices/read",), empty=DomainServices())
+# Optional: without a billing role the caller sees no account and CG-015 asks for an attestation.
+BILLING_ACCOUNTS: Fact[tuple[BillingAccount, ...]] = Fact(
+    "billing_accounts", "the billing accounts the caller holds a billing role on, with their invoices",
+    conditional_permissions=tuple((p, "to read invoices instead of attesting") for p in (
+        "arm:Microsoft.Billing/billingAccounts/read", "arm:Microsoft.Billing/billingAccounts/invoices/read")))
 USAGE_MAILBOX: Fact[tuple[UsageRow, ...]] = Fact(
     "usage_mailbox", "the mailbox usage report (D7)", ("graph:Reports.Read.All",))
 USAGE_ONEDRIVE: Fact[tuple[UsageRow, ...]] = Fact(

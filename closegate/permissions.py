@@ -18,6 +18,9 @@ from typing import Protocol
 
 __all__ = [
     "ARM_ACCESS",
+    "BILLING_ACCESS",
+    "BILLING_READER_FIX",
+    "ELEVATE_ACCESS_FIX",
     "Declaration",
     "PermissionNeed",
     "declarations",
@@ -30,6 +33,8 @@ __all__ = [
 # What the runner adds to the granted set when the caller can read Azure subscriptions: ARM access
 # is RBAC at a scope, not a claim in the token, so it is granted or not as a whole.
 ARM_ACCESS = "arm:*"
+# Billing roles are apart from RBAC: doctor adds this when the caller sees a billing account.
+BILLING_ACCESS = "arm:billing"
 
 # Higher permissions that also grant the key, least privileged first. Only what the docs state for the
 # endpoints closegate calls; an endpoint-specific exception is left out (fail closed: ask for the key).
@@ -151,6 +156,8 @@ def _normalise(granted: Iterable[str]) -> frozenset[str]:
 
 def satisfied(need: PermissionNeed, granted: Iterable[str]) -> bool:
     have = _normalise(granted)
+    if need.resource == "arm" and need.permission.startswith("Microsoft.Billing/"):
+        return BILLING_ACCESS in have or need.qualified in have
     if need.resource == "arm":
         return ARM_ACCESS in have or need.qualified.casefold() in have
     return any(f"graph:{p}".casefold() in have for p in (need.permission, *need.satisfied_by))
@@ -163,15 +170,28 @@ def missing(
     return tuple(n for n in needed(purpose, sources) if not n.only_when and not satisfied(n, granted))
 
 
+# ARM lists only the subscriptions a role of the caller applies to (graph-facts §12.2); a role at root
+# scope applies to all of them. Elevate access: https://learn.microsoft.com/azure/role-based-access-control/
+# elevate-access-global-admin (a Global Administrator gets User Access Administrator at '/').
+ELEVATE_ACCESS_FIX = (
+    "give the caller Reader at root scope '/': as Global Administrator turn on Entra admin center > Properties > "
+    "Access management for Azure resources (elevate access, "
+    "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ActiveDirectoryMenuBlade/~/Properties), "
+    "then assign closegate's app Reader at root scope '/' (or at the tenant root management group) and audit again"
+)
+# Billing roles are not Azure RBAC (Microsoft.Billing 2024-04-01; Cost Management + Billing > Access control).
+BILLING_READER_FIX = (
+    "give the caller the billing role Billing account reader on each billing account: Azure portal > Cost Management "
+    "+ Billing > Billing scopes > the account > Access control (IAM) > Add"
+)
+
+
 def grant_fix(need: PermissionNeed, app_id: str = "") -> str:
     """Exact words for the operator: where to grant the permission."""
+    if need.resource == "arm" and need.permission.startswith("Microsoft.Billing/"):
+        return BILLING_READER_FIX
     if need.resource == "arm":
-        return (
-            "give the caller Reader on the Azure subscriptions: as Global Administrator turn on Entra admin "
-            "center > Properties > Access management for Azure resources (elevate access, "
-            "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ActiveDirectoryMenuBlade/~/Properties), "
-            "then assign Reader at the root scope '/'"
-        )
+        return ELEVATE_ACCESS_FIX
     app = f" {app_id}" if app_id else ""
     return (
         f"grant Microsoft Graph permission {need.permission} to the app registration{app} and grant admin "

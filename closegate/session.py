@@ -15,16 +15,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from closegate import tags
+
 if TYPE_CHECKING:
     from closegate.auth import DeviceCodePrompt, MsalTokenProvider
     from closegate.config import Settings
     from closegate.graph import GraphClient, RequestStats
-    from closegate.tags import RecordKey
     from closegate.tenant import Tenant
 
 __all__ = ["DEFAULT_CONFIG", "Session", "config_path", "open_session"]
 
-DEFAULT_CONFIG = Path("closegate.toml")
+DEFAULT_CONFIG = tags.DEFAULT_CONFIG
 
 
 def config_path(given: Path | None) -> Path | None:
@@ -56,11 +57,9 @@ class Session:
                                 backup_dir=s.backup_dir, backup_max_age=timedelta(days=s.backup_max_age_days),
                                 backup_public_key=s.backup_public_key, closing_admin_upn=s.closing_admin_upn)
 
-    def record_key(self) -> RecordKey:
+    def record_key(self) -> tags.RecordKey:
         """The key that tags the records this session writes ([records] key_file, closegate.tags)."""
-        from closegate.tags import load_key
-
-        return load_key(self.settings.record_key_file)
+        return tags.load_key(self.settings.record_key_file)
 
     def with_tenant_type(self, tenant_type: type[Tenant]) -> Session:
         return replace(self, tenant_type=tenant_type)

@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import stat
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ from typing import Any
 
 from closegate.errors import ConfigError, IntegrityError
 
-__all__ = ["FIELD", "Provenance", "RecordKey", "installation_key", "load_key"]
+__all__ = ["DEFAULT_CONFIG", "FIELD", "RECORD_KEY_ENV", "Provenance", "RecordKey", "installation_key", "key_file",
+           "load_key"]
 
 FIELD = "integrity"  # the member of a tagged JSON object that holds its tag
 _SCHEME = "hmac-sha256"
@@ -112,12 +114,50 @@ class RecordKey:
         return Provenance(True)
 
 
-def installation_key(config: Path | None = None) -> RecordKey:
-    """The key of the configuration a command uses (./closegate.toml if present, as every command)."""
-    from closegate.config import record_key_file
-    from closegate.session import config_path
+RECORD_KEY_ENV = "CLOSEGATE_RECORD_KEY"
+DEFAULT_CONFIG = Path("closegate.toml")
 
-    return load_key(record_key_file(config_path(config)))
+
+def installation_key(config: Path | None = None) -> RecordKey:
+    """The key of the configuration a command uses (`config`, else ./closegate.toml if present, as every command).
+
+    Only the configuration's [records] table is read here: the records (run, plan, journal, sign-off)
+    are read by reporting and the engine too, which must not depend on closegate.config or a session.
+    """
+    path = config if config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    table: Mapping[str, Any] = {}
+    if path is not None:
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file {path} does not exist",
+                              "pass the path of a closegate.toml (closegate init writes one)") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML ({exc})", "fix the syntax at that line") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path} ({exc.strerror})", "check the path and its permissions") from exc
+        records = doc.get("records", {})
+        if not isinstance(records, dict):
+            raise ConfigError(f"{path}: records must be a table", "write it as [records]")
+        table = records
+    return load_key(key_file(table, path.parent if path is not None else Path.cwd(), os.environ))
+
+
+def key_file(records: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> Path:
+    """Where the record key lives: $CLOSEGATE_RECORD_KEY, else [records] key_file (relative to the
+    configuration's folder), else $XDG_STATE_HOME/closegate/record.key."""
+    # The environment wins over the file so that a test can never reach a key a configuration names.
+    if env.get(RECORD_KEY_ENV):
+        return Path(env[RECORD_KEY_ENV]).expanduser()
+    value = records.get("key_file")
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError("records.key_file must be a path", 'write key_file = "/secure/closegate/record.key"')
+        return (base / value.strip()).expanduser().absolute()
+    # XDG Base Directory Specification: state that persists between runs lives in $XDG_STATE_HOME, by
+    # default $HOME/.local/state (https://specifications.freedesktop.org/basedir-spec/latest/).
+    root = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(root) / "closegate" / "record.key"
 
 
 def load_key(path: Path) -> RecordKey:

@@ -10,18 +10,22 @@ checks run.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from closegate import facts as f
+from closegate import licences
 from closegate import tenant_parse as parse
 from closegate.auth import TokenProvider, token_claims
 from closegate.backup.summary import read_backup
-from closegate.errors import ClosegateError, ConfigError, MalformedResponse, NotFound
-from closegate.graph import BatchItem, BatchRunner, GraphClient, run_concurrently
+from closegate.errors import ClosegateError, ConfigError, GraphError, MalformedResponse, NotFound
+from closegate.graph import BatchItem, BatchRunner, GraphClient, PageFeed, run_concurrently
+from closegate.licences import not_licensed
+from closegate.tenant_azure import AzureReaders
 from closegate.tenant_marks import READERS as _READERS
 from closegate.tenant_marks import reads as _reads
 from closegate.tenant_records import RecordsReaders
@@ -39,7 +43,7 @@ USAGE_FUNCTIONS = {
 _PAGE = "999"  # maximum page size of users, groups, applications (graph-facts §1.2, §2.1)
 
 
-class Tenant(RecordsReaders):
+class Tenant(RecordsReaders, AzureReaders):
     """Implements closegate.facts.TenantReader; thread-safe."""
 
     def __init__(self, graph: GraphClient, arm: GraphClient | None, tokens: TokenProvider, *,
@@ -57,6 +61,7 @@ class Tenant(RecordsReaders):
         self._lock = threading.Lock()
         self._locks: dict[Any, threading.Lock] = {}
         self._facts: dict[Any, tuple[bool, Any]] = {}
+        self._user_feed: PageFeed[tuple[f.User, ...]] = PageFeed()
 
     # -- caching --------------------------------------------------------------------------------
 
@@ -131,11 +136,32 @@ class Tenant(RecordsReaders):
     @_reads(f.USERS)
     def _users(self) -> tuple[f.User, ...]:
         out: list[f.User] = []
-        for page in self.graph.iter_pages("/v1.0/users", params={
-                "$select": "id,userPrincipalName,displayName,userType,accountEnabled,onPremisesSyncEnabled,"
-                           "createdDateTime,assignedLicenses", "$top": _PAGE}):
-            out.extend(parse.user(u) for u in page)
+        self._user_feed.claim()
+        try:
+            for page in self.graph.iter_pages("/v1.0/users", params={
+                    "$select": "id,userPrincipalName,displayName,userType,accountEnabled,onPremisesSyncEnabled,"
+                               "createdDateTime,assignedLicenses", "$top": _PAGE}):
+                rows = tuple(parse.user(u) for u in page)
+                out.extend(rows)
+                self._user_feed.put(rows)
+        except BaseException as exc:
+            self._user_feed.close(exc)
+            raise
+        self._user_feed.close()
         return tuple(out)
+
+    def _user_pages(self) -> Iterator[tuple[f.User, ...]]:
+        """The users page by page as the USERS read lists them, starting that read if nobody has: a
+        per-user read can then begin with the first page instead of after the last (999 users a page,
+        pages one after another, graph-facts §2.1)."""
+        if self._user_feed.claim():
+            threading.Thread(target=self._read_quietly, args=(f.USERS,), name="closegate-users", daemon=True).start()
+        yield from self._user_feed
+
+    def _read_quietly(self, fact: f.Fact[Any]) -> None:
+        # A failure is cached, re-raised to whoever reads the fact, and fed to the page readers.
+        with contextlib.suppress(ClosegateError):
+            self.read(fact)
 
     @_reads(f.GROUPS)
     def _groups(self) -> tuple[f.Group, ...]:
@@ -151,24 +177,35 @@ class Tenant(RecordsReaders):
 
     @_reads(f.GLOBAL_ADMINS)
     def _global_admins(self) -> tuple[f.RoleAssignment, ...]:
-        return self._assignments(f.GLOBAL_ADMINISTRATOR)
+        return self._assignments("active", f.GLOBAL_ADMINISTRATOR)
+
+    @_reads(f.GLOBAL_ADMIN_ELIGIBILITIES)
+    def _global_admin_eligibilities(self) -> f.Eligibilities:
+        try:
+            return f.Eligibilities(self._assignments("eligible", f.GLOBAL_ADMINISTRATOR))
+        except GraphError as exc:
+            # Without P2 Graph answers 400 AadPremiumLicenseRequired: an answer, not a failure (licences.py).
+            gap = not_licensed(exc, licences.ELIGIBILITY)
+            if gap is None:
+                raise
+            return f.Eligibilities((), gap)
 
     @_reads(f.ROLE_ASSIGNMENTS)
     def _role_assignments(self) -> tuple[f.RoleAssignment, ...]:
-        return self._assignments(None)
+        return self._assignments("active", None)
 
-    def _assignments(self, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
-        """Active and PIM-eligible holders of one role (None: of every role), groups expanded to members."""
+    def _assignments(self, kind: str, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
+        """Active or PIM-eligible holders of one role (None: of every role), groups expanded to members.
+
+        Eligible holders are not in roleAssignments and need their own read (graph-facts §2.2, S21)."""
         params = {"$expand": "principal"}
         if role_template_id is not None:
             params["$filter"] = f"roleDefinitionId eq '{role_template_id}'"
-        kinds = (("active", "/v1.0/roleManagement/directory/roleAssignments"),
-                 ("eligible", "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"))
-        lists = run_concurrently(lambda k: self.graph.get_all(k[1], params=params), kinds, 2)
+        path = ("/v1.0/roleManagement/directory/roleAssignments" if kind == "active"
+                else "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances")
         out: list[f.RoleAssignment] = []
-        for (kind, _path), rows in zip(kinds, lists, strict=True):
-            for row in rows:
-                out.extend(self._holders(parse.role_assignment(row, kind)))
+        for row in self.graph.get_all(path, params=params):
+            out.extend(self._holders(parse.role_assignment(row, kind)))
         return tuple(out)
 
     def _holders(self, base: f.RoleAssignment) -> list[f.RoleAssignment]:
@@ -233,19 +270,28 @@ class Tenant(RecordsReaders):
 
     @_reads(f.PER_USER_MFA)
     def _per_user_mfa(self) -> tuple[f.PerUserMfa, ...]:
-        users = self.read(f.USERS)
-        # beta only (graph-facts §5.1); 20 per $batch, only failed items resent (batch.py).
-        items = [BatchItem(id=str(i), method="GET", url=f"/users/{u.id}/authentication/requirements")
-                 for i, u in enumerate(users)]
-        outcomes = BatchRunner(self.graph, api="beta").run(items)
+        # beta only (graph-facts §5.1); 20 per $batch, only failed items resent (batch.py); the batches
+        # start with the first page of users, so listing and reading overlap.
+        ids: dict[str, str] = {}
+
+        def pages() -> Iterator[list[BatchItem]]:
+            for page in self._user_pages():
+                batch = []
+                for user in page:
+                    key = str(len(ids))
+                    ids[key] = user.id
+                    batch.append(BatchItem(id=key, method="GET", url=f"/users/{user.id}/authentication/requirements"))
+                yield batch
+
+        outcomes = BatchRunner(self.graph, api="beta").run_streamed(pages())
         out = []
-        for i, user in enumerate(users):
-            o = outcomes[str(i)]
+        for key, user_id in ids.items():
+            o = outcomes[key]
             if isinstance(o.error, NotFound):
                 continue  # deleted since the user list was read
             if o.error is not None:
                 raise o.error
-            out.append(parse.per_user_mfa(user.id, o.body))
+            out.append(parse.per_user_mfa(user_id, o.body))
         return tuple(out)
 
     @_reads(f.SECURITY_DEFAULTS)
@@ -259,10 +305,16 @@ class Tenant(RecordsReaders):
             "/v1.0/identity/conditionalAccess/policies", "id,displayName,state,grantControls"))
 
     @_reads(f.REGISTRATION_DETAILS)
-    def _registration_details(self) -> tuple[f.RegistrationDetail, ...]:
-        return tuple(parse.registration_detail(r) for r in self._list(
-            "/v1.0/reports/authenticationMethods/userRegistrationDetails",
-            "id,userPrincipalName,isMfaRegistered,methodsRegistered"))
+    def _registration_details(self) -> f.RegistrationDetails:
+        # $select is refused here (400; the v1.0 page lists only $filter and $orderby, graph-facts §12.1).
+        try:
+            rows = self.graph.get_all("/v1.0/reports/authenticationMethods/userRegistrationDetails")
+        except GraphError as exc:
+            gap = not_licensed(exc, licences.REGISTRATION_DETAILS)
+            if gap is None:
+                raise
+            return f.RegistrationDetails((), gap)
+        return f.RegistrationDetails(tuple(parse.registration_detail(r) for r in rows))
 
     @_reads(f.APPLICATIONS)
     def _applications(self) -> tuple[f.Application, ...]:
@@ -279,13 +331,6 @@ class Tenant(RecordsReaders):
     def _domains(self) -> tuple[f.Domain, ...]:
         return tuple(parse.domain(d) for d in self._list("/v1.0/domains", "id,isDefault,isInitial,isVerified"))
 
-    @_reads(f.AZURE_SUBSCRIPTIONS)
-    def _azure_subscriptions(self) -> tuple[f.AzureSubscription, ...]:
-        if self.arm is None:
-            raise MalformedResponse("no Azure Resource Manager client is configured", "configure the ARM endpoint")
-        # graph-facts §4.4: ARM pages with "nextLink"; the token is for the ARM audience.
-        rows = self.arm.get_all("/subscriptions", params={"api-version": "2022-12-01"}, link_key="nextLink")
-        return tuple(parse.azure_subscription(s) for s in rows)
 
     def _usage(self, fact: f.Fact[tuple[f.UsageRow, ...]]) -> tuple[f.UsageRow, ...]:
         report, function = USAGE_FUNCTIONS[fact]

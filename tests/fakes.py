@@ -16,6 +16,7 @@ from closegate import facts as f
 from closegate.errors import ConfigError
 from closegate.facts import (
     GLOBAL_ADMINISTRATOR,
+    AzureVisibility,
     Backup,
     Caller,
     Fact,
@@ -77,6 +78,9 @@ def _ready_values() -> dict[Fact[Any], Any]:
         f.USERS: (ADMIN,),
         f.GLOBAL_ADMINS: (admin_assignment(ADMIN),),
         f.PER_USER_MFA: (PerUserMfa(ADMIN.id, "enforced"),),
+        # A ready tenant's caller provably sees every Azure subscription (none remain).
+        f.AZURE_VISIBILITY: AzureVisibility(True, "the caller holds Reader at /, above every subscription",
+                                            ("Reader at /",)),
     }
 
 
@@ -104,6 +108,11 @@ class FakeTenant:
             if name != "now":
                 fact_named(name)  # a typo in a test must not silently fail nothing
         values = {**self.values, **{fact_named(name): value for name, value in changes.items()}}
+        for name in ("global_admins", "role_assignments"):
+            if any(a.kind != "active" for a in values.get(fact_named(name), ())):
+                # Eligible holders are their own fact since the P2 split: a test must say which it means.
+                raise ValueError(f"{name} holds active assignments only; give eligible ones as "
+                                 "global_admin_eligibilities=Eligibilities((...))")
         return replace(self, values=values, **settings)
 
     def value(self, fact: Fact[T]) -> T:

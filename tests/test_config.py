@@ -35,7 +35,7 @@ def test_file_settings_and_defaults(tmp_path):
     assert s.tenant_id == TENANT and s.cloud is CLOUDS["global"]
     assert s.auth.method == "client_secret" and s.auth.client_secret == Secret("from-file")
     assert s.token_cache_path.parent == tmp_path / ".cache" / "closegate"
-    assert s.concurrency == 8 and s.timeout_seconds == 30.0
+    assert s.concurrency == 64 and s.timeout_seconds == 30.0
 
 
 def test_flags_beat_the_file_and_the_file_beats_the_environment(tmp_path):

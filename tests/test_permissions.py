@@ -9,7 +9,8 @@ def test_audit_needs_are_grouped_with_the_checks_that_need_them() -> None:
     needs = {n.qualified: n for n in needed("audit") if not n.only_when}
     assert "CG-004" in needs["graph:User.Read.All"].needed_by
     assert "Directory.Read.All" in needs["graph:User.Read.All"].satisfied_by
-    assert needs["arm:Microsoft.Resources/subscriptions/read"].needed_by == ("CG-011",)
+    assert needs["arm:Microsoft.Resources/subscriptions/read"].needed_by == ("CG-011", "CG-015", "CG-027")
+    assert needs["arm:Microsoft.Authorization/roleAssignments/read"].needed_by == ("CG-011", "CG-027")
 
 
 def test_higher_permission_satisfies_and_read_only_app_misses_nothing_for_audit() -> None:

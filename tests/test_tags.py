@@ -56,6 +56,29 @@ def test_where_the_key_lives_env_then_configuration_then_xdg_state(tmp_path: Pat
     assert record_key_file(None, environ={"HOME": "/home/x"}) == Path("/home/x/.local/state/closegate/record.key")
 
 
+def test_a_command_and_a_report_find_the_same_key_the_configuration_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reporting and the engine resolve the key without closegate.config; it must be the settings' key.
+    from closegate.config import load_settings
+
+    monkeypatch.delenv(RECORD_KEY_ENV, raising=False)
+    config = tmp_path / "closegate.toml"
+    config.write_text('[tenant]\nid = "00000000-0000-0000-0000-000000000001"\n'
+                      '[auth]\nclient_id = "00000000-0000-0000-0000-000000000002"\n'
+                      '[records]\nkey_file = "keys/record.key"\n')
+    assert installation_key(config).path == tmp_path / "keys" / "record.key"
+    monkeypatch.chdir(tmp_path)
+    assert installation_key().path == tmp_path / "keys" / "record.key"
+    assert load_settings(config).record_key_file == tmp_path / "keys" / "record.key"
+
+
+def test_a_records_key_that_is_not_a_table_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "closegate.toml"
+    config.write_text('records = "x"\n')
+    with pytest.raises(ConfigError, match="records must be a table"):
+        installation_key(config)
+
+
 def test_the_tests_never_use_the_real_home(record_key: Path) -> None:
     assert installation_key().path == record_key
     assert not str(record_key).startswith(str(Path.home() / ".local"))

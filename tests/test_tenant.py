@@ -21,6 +21,7 @@ from closegate.facts import (
     CALLER,
     CONDITIONAL_ACCESS_POLICIES,
     DOMAINS,
+    GLOBAL_ADMIN_ELIGIBILITIES,
     GLOBAL_ADMINS,
     ORGANIZATION,
     PER_USER_MFA,
@@ -55,14 +56,17 @@ def test_implements_every_tenant_reader_method():
     assert wanted <= {n for n in dir(Tenant) if not n.startswith("_")}
 
 
-def test_global_administrators_active_eligible_and_through_a_group(demo):
+def test_global_administrators_active_and_through_a_group_and_eligible_apart(demo):
     tenant, _ = demo
     holders = tenant.read(GLOBAL_ADMINS)
     kinds = {(h.principal_display_name, h.kind, h.principal_type, h.via_group_id is not None) for h in holders}
     assert ("Alex Admin", "active", "user", False) in kinds
     assert ("Tenant Admins", "active", "group", False) in kinds
     assert ("Grace Hopper", "active", "user", True) in kinds  # expanded from the role-assignable group
-    assert ("Carlos Pim", "eligible", "user", False) in kinds
+    assert {h.kind for h in holders} == {"active"}
+    eligible = tenant.read(GLOBAL_ADMIN_ELIGIBILITIES)
+    assert eligible.not_licensed is None
+    assert [(h.principal_display_name, h.kind) for h in eligible.assignments] == [("Carlos Pim", "eligible")]
     guests = [h for h in holders if h.principal_user_type == "Guest"]
     assert guests and all(h.principal_type == "user" for h in guests)
     via = next(h for h in holders if h.via_group_id)
@@ -239,3 +243,69 @@ def test_azure_subscriptions_use_the_arm_audience_and_next_link(tmp_path, stub):
     from closegate.auth import token_claims
     assert {token_claims(r.headers["authorization"].split()[1])["aud"] for r in stub.graph_log()} == \
         {"https://management.azure.com"}
+
+
+# -- licences and Azure, against the emulator as Microsoft answers -----------------------------------
+
+def _tenant_of(emu) -> tuple[Tenant, object]:
+    settings = load_settings(emu.config_path, environ={})
+    tokens = MsalTokenProvider(settings)
+    clients = connect(settings, tokens)
+    return Tenant(clients.graph, clients.arm, tokens), clients
+
+
+def test_without_p2_or_premium_the_licence_gated_facts_are_answers_not_errors(emulator_factory):
+    tenant, _ = _tenant_of(emulator_factory(scenario="small-business"))
+    eligible = tenant.read(facts.GLOBAL_ADMIN_ELIGIBILITIES)
+    assert eligible.assignments == () and eligible.not_licensed is not None
+    assert (eligible.not_licensed.status, eligible.not_licensed.code) == (400, "AadPremiumLicenseRequired")
+    assert eligible.not_licensed.meaning == "no eligible assignments are possible: the tenant has no P2 licence"
+    registrations = tenant.read(facts.REGISTRATION_DETAILS)
+    assert registrations.details == () and registrations.not_licensed.status == 403
+    assert [a.principal_display_name for a in tenant.read(GLOBAL_ADMINS)] == ["Fiona Owner", "Marco Lead"]
+
+
+def test_registration_details_are_read_without_select(demo, emulator):
+    tenant, _ = demo
+    emulator.operator.clear_request_log()
+    details = tenant.read(facts.REGISTRATION_DETAILS)
+    assert details.not_licensed is None and details.details
+    sent = [e for e in emulator.operator.request_log() if e["path"].endswith("userRegistrationDetails")]
+    assert sent and {e["status"] for e in sent} == {200}  # Graph answers 400 to $select here (§12.1)
+
+
+def test_per_user_mfa_starts_before_the_user_listing_ends_and_users_are_listed_once(emulator_factory):
+    emu = emulator_factory(scenario="generated:2500", faults="latency=150ms")  # each page takes its time
+    tenant, clients = _tenant_of(emu)
+    emu.operator.clear_request_log()
+    mfa = tenant.read(PER_USER_MFA)  # nobody read USERS first: this read starts the listing itself
+    users = tenant.read(USERS)
+    assert len(mfa) == len(users) == 2500
+    log = emu.operator.request_log(batch_items=False)
+    pages = [e for e in log if e["path"] == "/v1.0/users"]
+    batches = [e for e in log if e["path"] == "/beta/$batch"]
+
+    def started(entry: dict) -> float:  # an entry's time is when its answer was sent
+        return datetime.fromisoformat(entry["time"]).timestamp() - entry["duration_ms"] / 1000
+
+    assert len(pages) == math.ceil(2500 / 999)
+    assert min(started(b) for b in batches) < datetime.fromisoformat(pages[-1]["time"]).timestamp()  # overlapped
+    assert clients.stats.snapshot()["endpoints"]["POST /beta/$batch"]["requests"] == math.ceil(2500 / 20)
+
+
+@pytest.mark.parametrize(("role", "scope", "complete"), [
+    ("Reader", "root", True), ("User Access Administrator", "/", True), ("Reader", "subscription:Prod", False),
+    (None, None, False)])
+def test_azure_visibility_is_proven_only_by_a_role_above_every_subscription(emulator_factory, role, scope,
+                                                                            complete):
+    from closegate.emulator.builder import ScenarioBuilder
+
+    b = ScenarioBuilder("Fabrikam").without_azure_access().azure_subscription("Prod", offer="AzurePlan")
+    if role:
+        b.azure_role("closegate", role, scope)
+    tenant, _ = _tenant_of(emulator_factory(scenario=b))
+    seen = tenant.read(facts.AZURE_VISIBILITY)
+    assert seen.complete is complete, seen
+    if complete:
+        assert seen.how.startswith(f"the caller holds {role} at ")
+    assert len(tenant.read(AZURE_SUBSCRIPTIONS)) == (1 if role else 0)

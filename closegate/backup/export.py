@@ -47,6 +47,7 @@ from closegate.errors import (
 )
 from closegate.files import write_atomic
 from closegate.graph import BatchItem, BatchOutcome, BatchRunner, GraphClient
+from closegate.licences import not_licensed
 
 __all__ = ["NOT_REQUESTED", "ExportResult", "Secrets", "export_backup", "probe_properties"]
 
@@ -188,14 +189,19 @@ def _export_source(graph: GraphClient, directory: Path, journal: Journal, source
                 writer.write(record)
     except Throttled:
         raise
-    except (PermissionDenied, NotFound) as exc:
-        return FileEntry(source.name, None, complete=True, unavailable=exc.one_line())
     except GraphError as exc:
-        if exc.status not in _REFUSED:
+        if not isinstance(exc, PermissionDenied | NotFound) and exc.status not in _REFUSED:
             raise
-        return FileEntry(source.name, None, complete=True, unavailable=exc.one_line())
+        return FileEntry(source.name, None, complete=True, unavailable=_not_available(exc))
     return FileEntry(source.name, source.file, sha256=writer.sha256, objects=writer.objects, bytes=writer.bytes,
                      complete=True, properties=properties)
+
+
+def _not_available(exc: GraphError) -> str:
+    """Why a source is not in the backup. A licence the tenant lacks is named as such: without P2 there
+    is no eligibility to keep, without premium no registration report (closegate.licences)."""
+    gap = not_licensed(exc)
+    return f"not available: {gap.reason if gap is not None else exc.one_line()}"
 
 
 def _records(graph: GraphClient, directory: Path, source: Source, properties: tuple[str, ...],

@@ -19,7 +19,15 @@ from closegate import permissions as perms
 from closegate.commands._common import cut_tokens, fail, visible
 from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
-from closegate.facts import AZURE_SUBSCRIPTIONS, B2C_ONLY, B2C_TENANT_TYPE, CALLER, ORGANIZATION
+from closegate.facts import (
+    AZURE_SUBSCRIPTIONS,
+    AZURE_VISIBILITY,
+    B2C_ONLY,
+    B2C_TENANT_TYPE,
+    BILLING_ACCOUNTS,
+    CALLER,
+    ORGANIZATION,
+)
 from closegate.session import open_session
 from closegate.tenant import Tenant
 
@@ -81,6 +89,7 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
     caller = tenant.read(CALLER)
     arm_access, arm_note = _arm_access(tenant)
     granted = set(caller.permissions) | ({perms.ARM_ACCESS} if arm_access else set())
+    granted |= {perms.BILLING_ACCESS} if _billing_access(tenant) else set()
     b2c = org.tenant_type == B2C_TENANT_TYPE
     needs = []
     for purpose in PURPOSES:
@@ -106,14 +115,26 @@ def diagnose(settings: Settings, tenant: Tenant, sign_in: str,
 
 
 def _arm_access(tenant: Tenant) -> tuple[bool | None, str]:
-    # ARM access is Azure RBAC at a scope, not a token claim: try the read the checks will make.
+    # ARM access is Azure RBAC at a scope, not a token claim: try the reads the checks will make. A
+    # list is access only when the caller's roles prove it is the whole list (graph-facts §12.2).
     try:
         subs = tenant.read(AZURE_SUBSCRIPTIONS)
+        seen = tenant.read(AZURE_VISIBILITY)
     except PermissionDenied as exc:
         return False, exc.cause
     except ClosegateError as exc:
         return None, exc.one_line()
-    return True, f"{len(subs)} Azure subscription(s) visible"
+    if not seen.complete:
+        return False, (f"{len(subs)} Azure subscription(s) visible, which proves nothing: {seen.how}; CG-011 and "
+                       f"CG-027 cannot pass until you {perms.ELEVATE_ACCESS_FIX}")
+    return True, f"{len(subs)} Azure subscription(s) visible, and that is all of them: {seen.how}"
+
+
+def _billing_access(tenant: Tenant) -> bool:
+    try:
+        return bool(tenant.read(BILLING_ACCOUNTS))
+    except ClosegateError:
+        return False
 
 
 def _render(d: Diagnosis) -> list[str]:
@@ -171,7 +192,7 @@ def register(group: click.Group) -> None:
         try:
             session = open_session(config_path, prompt=lambda p: click.echo(p.message, err=True), sign_in=False)
             tenant = session.reader()
-            tenant.prefetch([ORGANIZATION, CALLER, AZURE_SUBSCRIPTIONS])
+            tenant.prefetch([ORGANIZATION, CALLER, AZURE_SUBSCRIPTIONS, AZURE_VISIBILITY, BILLING_ACCOUNTS])
             result = diagnose(session.settings, tenant, session.tokens.description)
         except ClosegateError as exc:
             fail(exc, "closegate doctor")

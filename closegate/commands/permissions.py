@@ -69,8 +69,16 @@ GRAPH_APP_ROLE_IDS: Mapping[str, str] = {
 # Owner grants *). Named so the operator knows what to assign; a custom role with the action works too.
 _ARM_ROLES: Mapping[str, str] = {
     "Microsoft.Resources/subscriptions/read": "Reader",
+    "Microsoft.Authorization/roleAssignments/read": "Reader",
+    "Microsoft.Resources/subscriptions/resources/read": "Reader",
+    "Microsoft.AAD/domainServices/read": "Reader",
     "Microsoft.Subscription/cancel/action": "Owner",
 }
+# Reads that only prove anything at root scope: ARM lists what a role applies to (graph-facts §12.2).
+_ROOT_SCOPE = frozenset({"Microsoft.Resources/subscriptions/read", "Microsoft.Authorization/roleAssignments/read",
+                         "Microsoft.Resources/subscriptions/resources/read", "Microsoft.AAD/domainServices/read"})
+# Microsoft.Billing actions are granted by billing roles, not Azure RBAC (Cost Management + Billing).
+_BILLING = "Microsoft.Billing/"
 PURPOSES = ("audit", "remediate", "all")
 
 
@@ -94,9 +102,13 @@ def table(needs: Sequence[perms.PermissionNeed]) -> str:
         if need.resource == "graph":
             rows.append((need.permission, "Microsoft Graph (application)", needed_by,
                          ", ".join(need.satisfied_by) or "-"))
+        elif need.permission.startswith(_BILLING):
+            rows.append((need.permission, "Azure billing role (billing account)", needed_by,
+                         "Billing account reader, or any billing role that reads invoices"))
         else:
             role = _ARM_ROLES.get(need.permission, "a role with this action")
-            rows.append((need.permission, "Azure RBAC (subscription scope)", needed_by,
+            where = "root scope '/'" if need.permission in _ROOT_SCOPE else "subscription scope"
+            rows.append((need.permission, f"Azure RBAC ({where})", needed_by,
                          f"{role} role, or any role with this action"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
@@ -125,14 +137,26 @@ def manifest(needs: Sequence[perms.PermissionNeed], *, include_conditional: bool
 
 def arm_notes(needs: Sequence[perms.PermissionNeed]) -> list[str]:
     """What to do about ARM needs: they are Azure role assignments, which no app manifest can carry."""
+    arm = [n for n in needs if n.resource == "arm"]
     notes = []
-    for need in needs:
-        if need.resource != "arm":
+    reads = [n for n in arm if n.permission in _ROOT_SCOPE]
+    if reads:
+        users = sorted({i for n in reads for i in n.needed_by})
+        notes.append(f"Azure Resource Manager reads (for {', '.join(users)}): not an app permission but an Azure role; "
+                     "ARM lists only what a role of the caller applies to, so closegate proves it sees every "
+                     "subscription only with a role at the top: " + perms.ELEVATE_ACCESS_FIX)
+    for need in arm:
+        if need.permission in _ROOT_SCOPE or need.permission.startswith(_BILLING):
             continue
         role = _ARM_ROLES.get(need.permission, "a role that includes the action")
         notes.append(f"Azure Resource Manager: {need.permission} (for {', '.join(need.needed_by)}) is not an app "
                      f"permission; assign the app's service principal the Azure role {role} at the scope of each "
                      "Azure subscription (or at the root scope '/' after elevating access as Global Administrator)")
+    billing = sorted({i for n in arm if n.permission.startswith(_BILLING) for i in n.needed_by})
+    if billing:
+        notes.append(f"Azure billing ({', '.join(billing)}): optional; without a billing role CG-015 asks for an "
+                     "attestation instead of reading the invoices. To let closegate read them: "
+                     + perms.BILLING_READER_FIX)
     return notes
 
 

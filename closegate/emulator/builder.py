@@ -43,11 +43,11 @@ class ScenarioBuilder(RecordsBuilder):
             "roles": [{"role": GA, "principal": self.admin_upn}],
             "groups": [], "applications": [], "servicePrincipals": [], "skus": [], "subscriptions": [],
             "azureSubscriptions": [], "conditionalAccess": [], "mfaProviders": [], "signupProducts": [],
-            # Today's tests were written for a P2 tenant whose closegate app holds Owner at root scope;
-            # `strict()` and `licence()` take the compat answers away (closegate.emulator.compat).
+            # A test tenant holds P2 without a subscription (a SKU would fail every subscription check)
+            # and closegate's app holds Owner at root scope; `strict()` and `licence()` take the compat
+            # answers away (closegate.emulator.compat).
             "azureRoles": [{"principal": "closegate", "role": "Owner", "scope": "/"}],
-            "compat": {"assumedPlans": ["AAD_PREMIUM_P2"], "registrationDetailsSelect": True,
-                       "legacyCommerce": True},
+            "compat": {"assumedPlans": ["AAD_PREMIUM_P2"], "legacyCommerce": True},
         }
 
     def upn(self, local: str) -> str:

@@ -113,5 +113,5 @@ def generated_spec(count: int) -> dict[str, Any]:
         "subscriptions": [{"sku": "SPE_E5", "status": "Enabled", "licenses": members + 10,
                            "nextLifecycle": "+200d"}],
         "azureRoles": [{"principal": "closegate", "role": "Owner", "scope": "/"}],
-        "compat": {"registrationDetailsSelect": True, "legacyCommerce": True},
+        "compat": {"legacyCommerce": True},
     }

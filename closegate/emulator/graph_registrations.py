@@ -52,7 +52,7 @@ def _registration_query(ctx: Ctx) -> None:
     """§12.1: the report supports $filter and $orderby only, and needs a premium licence. The query is
     judged first (OData validation precedes the workload); the 400's wording is the OData library's,
     as Graph does not document it (worse case: a plain 400 a client cannot mistake for a 403)."""
-    if ctx.query.select is not None and not ctx.state.compat.registration_details_select:
+    if ctx.query.select is not None:
         raise GraphFault(400, "BadRequest", "The query specified in the URI is not valid. Query option "
                          "'Select' is not allowed. To allow it, set the 'AllowedQueryOptions' property on "
                          "EnableQueryAttribute or QueryValidationSettings.")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from closegate.graph.batch import BatchItem, BatchOutcome, BatchRunner
 from closegate.graph.client import GraphClient
-from closegate.graph.concurrency import AdaptiveLimiter, run_concurrently
+from closegate.graph.concurrency import AdaptiveLimiter, PageFeed, run_concurrently
 from closegate.graph.retry import RetryPolicy
 from closegate.graph.stats import RequestStats
 from closegate.graph.transport import (
@@ -27,13 +27,17 @@ if TYPE_CHECKING:
     from closegate.auth import TokenProvider
     from closegate.config import Settings
 
+INITIAL_IN_FLIGHT = 8
+
 __all__ = [
+    "INITIAL_IN_FLIGHT",
     "BatchItem",
     "BatchOutcome",
     "BatchRunner",
     "Clients",
     "GraphClient",
     "HttpResponse",
+    "PageFeed",
     "RequestStats",
     "RetryPolicy",
     "Transport",
@@ -65,7 +69,9 @@ def connect(
         transport = RequestsTransport(new_session(pool_size=settings.concurrency + 2, ca_bundle=cloud.ca_bundle,
                                                   timeout=settings.timeout_seconds))
     stats = RequestStats()
-    limiter = AdaptiveLimiter(settings.concurrency, clock=clock, sleep=sleep)
+    # Start where a fixed pool used to sit and let slow start find Graph's pace (graph/concurrency.py).
+    limiter = AdaptiveLimiter(settings.concurrency, initial=min(INITIAL_IN_FLIGHT, settings.concurrency),
+                              clock=clock, sleep=sleep)
     common: dict[str, Any] = {"limiter": limiter, "stats": stats, "policy": policy, "timeout": settings.timeout_seconds,
               "clock": clock, "sleep": sleep, "grant_kind": grant_kind, "client_id": settings.auth.client_id}
     graph = GraphClient(transport, tokens, root=cloud.graph_url, resource=cloud.graph_resource, **common)

@@ -20,7 +20,7 @@ from typing import Any
 
 from closegate.errors import ClosegateError, GraphError, MalformedResponse
 from closegate.graph import payload
-from closegate.graph.client import GraphClient
+from closegate.graph.client import GraphClient, throttle_usage
 from closegate.graph.endpoints import resource_units, template
 from closegate.graph.failures import error_from_response
 from closegate.graph.retry import RETRY_STATUSES, may_retry, parse_retry_after
@@ -64,8 +64,25 @@ class BatchRunner:
 
     def run(self, items: Iterable[BatchItem]) -> dict[str, BatchOutcome]:
         run = _Run(self, _units_of(list(items)))
+        return self._finish(run, max(1, min(self.workers, len(run.fresh))))
+
+    def run_streamed(self, pages: Iterable[Iterable[BatchItem]]) -> dict[str, BatchOutcome]:
+        """Like `run`, for items that arrive in pages (a collection still being listed): batches go out
+        as soon as a page is in, so the listing and the per-object reads overlap. Item ids must be
+        unique across pages; dependsOn only links items of the same page."""
+        run = _Run(self, [])
+        run.feeding = True
+        feeder = threading.Thread(target=run.feed, args=(pages,), name="closegate-batch-feed", daemon=True)
+        feeder.start()
+        try:
+            return self._finish(run, max(1, self.workers))
+        finally:
+            feeder.join()
+
+    @staticmethod
+    def _finish(run: _Run, workers: int) -> dict[str, BatchOutcome]:
         threads = [threading.Thread(target=run.work, name=f"closegate-batch-{i}", daemon=True)
-                   for i in range(max(1, min(self.workers, len(run.fresh))))]
+                   for i in range(workers)]
         for t in threads:
             t.start()
         for t in threads:
@@ -112,8 +129,33 @@ class _Run:
         self.attempts: dict[str, int] = {}
         self.results: dict[str, BatchOutcome] = {}
         self.in_flight = 0
+        self.feeding = False  # run_streamed: more items may still arrive
+        self.seen: set[str] = set()
         self.fatal: BaseException | None = None
         self.cond = threading.Condition()
+
+    def feed(self, pages: Iterable[Iterable[BatchItem]]) -> None:
+        try:
+            for page in pages:
+                units = _units_of(list(page))
+                with self.cond:
+                    if self.fatal is not None:
+                        return
+                    for unit in units:
+                        for item in unit:
+                            if item.id.lower() in self.seen:
+                                raise ValueError(f"duplicate batch id {item.id!r}")
+                            self.seen.add(item.id.lower())
+                    self.fresh.extend(units)
+                    self.cond.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller: run_streamed raises it
+            # A failed listing stops every worker, as a failed batch does.
+            with self.cond:
+                self.fatal = self.fatal or exc
+        finally:
+            with self.cond:
+                self.feeding = False
+                self.cond.notify_all()
 
     def work(self) -> None:
         while (chunk := self._take()) is not None:
@@ -133,6 +175,10 @@ class _Run:
                 if self.fatal is not None:
                     return None
                 now = self.client.clock()
+                due = bool(self.later) and self.later[0][0] <= now
+                if self.feeding and not due and sum(len(u) for u in self.fresh) < MAX_BATCH:
+                    self.cond.wait()  # a full batch, not a page's remainder: the next page is on its way
+                    continue
                 chunk: list[BatchItem] = []
                 while self.later and self.later[0][0] <= now and len(chunk) + len(self.later[0][2]) <= MAX_BATCH:
                     chunk.extend(heapq.heappop(self.later)[2])
@@ -141,7 +187,7 @@ class _Run:
                 if chunk:
                     self.in_flight += 1
                     return chunk
-                if not self.fresh and not self.later and self.in_flight == 0:
+                if not self.fresh and not self.later and self.in_flight == 0 and not self.feeding:
                     return None
                 if self.later and self.in_flight == 0:
                     delay = self.later[0][0] - now
@@ -194,6 +240,9 @@ class _Run:
             url = f"/{self.runner.api}{item.url}"
             stats.record(template(item.method, url), status=status, batched=True,
                          resource_units=resource_units(item.method, url))
+            usage = throttle_usage(headers)  # each inner answer carries its own throttle headers (§8.1)
+            if usage is not None:
+                self.client.limiter.pressure(usage)
             self.attempts[item.id] = self.attempts.get(item.id, 0) + 1
             if status in RETRY_STATUSES and may_retry(item.method, status, idempotent=False):
                 ra = parse_retry_after(headers.get("retry-after", ""))

@@ -33,7 +33,7 @@ from closegate.graph.transport import HttpResponse, Transport
 if TYPE_CHECKING:
     from closegate.auth import TokenProvider
 
-__all__ = ["GraphClient"]
+__all__ = ["GraphClient", "throttle_usage"]
 
 
 class GraphClient:
@@ -162,7 +162,9 @@ class GraphClient:
                 hdrs["Authorization"] = f"Bearer {self.tokens.token(self.resource)}"
             try:
                 with self.limiter.slot():
+                    began = self.clock()
                     resp = self.transport.send(method, url, headers=hdrs, body=body, timeout=self.timeout)
+                    self.limiter.observe(self.clock() - began, throttle_usage(resp.headers))
             except TransportError:
                 self.stats.record(endpoint, status=None, bytes_out=len(body or b""), retry=attempt > 1)
                 if attempt < self.policy.max_attempts and may_retry(method, None, idempotent=idempotent):
@@ -248,6 +250,15 @@ class GraphClient:
     def _error(self, method: str, url: str, resp: HttpResponse, *, attempts: int, label: str | None) -> Exception:
         return error_from_response(method, url, resp, grant_kind=self.grant_kind, client_id=self.client_id,
                                    arm=self.arm, attempts=attempts, where=label)
+
+
+def throttle_usage(headers: Mapping[str, str]) -> float | None:
+    """`x-ms-throttle-limit-percentage` (0.8 to 1.8, graph-facts §8.3): the share of the limit used."""
+    raw = headers.get("x-ms-throttle-limit-percentage", "")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _units(resp: HttpResponse, estimate: int) -> int:

@@ -171,7 +171,6 @@ def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) ->
     Administrator is protected so no possible closing admin is removed.
     """
     caller = tenant.read(CALLER)
-    holders = set(human_global_admin_ids(tenant))
     found = closing_admin(tenant, caller, named=closing_admin_upn)
     if found.user is None and found.named_upn:
         raise ConfigError(found.how, "name a user holding an active Global Administrator assignment in "
@@ -182,6 +181,7 @@ def resolve_scope(tenant: TenantReader, closing_admin_upn: str | None = None) ->
     protected |= {a.id for a in tenant.read(APPLICATIONS) if a.app_id == caller.app_id}
     protected |= {sp.id for sp in tenant.read(SERVICE_PRINCIPALS) if sp.app_id == caller.app_id}
     if admin_id is None:
+        holders = set(human_global_admin_ids(tenant))  # eligible ones too: read only when they matter
         protected |= holders
         note += f"; none is known, so all {len(holders)} Global Administrators are protected " \
                 "(sign in as the closing admin, or name them in closegate.toml's [tenant] closing_admin)"

@@ -6,7 +6,7 @@ import pytest
 
 from closegate.checks.caller_can_close_tenant import caller_can_close_tenant
 from closegate.errors import PermissionDenied
-from closegate.facts import BILLING_ADMINISTRATOR, CALLER, GLOBAL_ADMINISTRATOR
+from closegate.facts import BILLING_ADMINISTRATOR, CALLER, GLOBAL_ADMINISTRATOR, Eligibilities, NotLicensed
 from closegate.models import Status
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
@@ -56,7 +56,7 @@ def test_passes_for_an_app_when_the_configured_admin_holds_the_role_through_a_gr
 
 
 @pytest.mark.parametrize(
-    ("bobs_assignments", "expected"),
+    ("bobs_eligibilities", "expected"),
     [
         ((), "holds no active Global Administrator assignment (1 users do)"),
         ((admin_assignment(BOB, kind="eligible"),), "holds no active Global Administrator assignment (1 users do)"),
@@ -64,9 +64,10 @@ def test_passes_for_an_app_when_the_configured_admin_holds_the_role_through_a_gr
     ids=["no-role", "only-eligible"],
 )
 def test_fails_for_an_app_when_the_configured_admin_is_not_an_active_global_administrator(
-        bobs_assignments: tuple, expected: str) -> None:
-    tenant = TWO_ADMINS.with_(global_admins=(admin_assignment(ADMIN), *bobs_assignments),
-                     configured_admin=BOB.user_principal_name)
+        bobs_eligibilities: tuple, expected: str) -> None:
+    tenant = TWO_ADMINS.with_(global_admins=(admin_assignment(ADMIN),),
+                              global_admin_eligibilities=Eligibilities(bobs_eligibilities),
+                              configured_admin=BOB.user_principal_name)
     outcome = caller_can_close_tenant(tenant)
     assert outcome.status is Status.FAIL
     assert outcome.message == ("the app closegate cannot delete a tenant and bob@contoso.com, the closing admin "
@@ -118,3 +119,27 @@ def test_errors_in_preflight_without_role_management_permission() -> None:
     assert result.status is Status.ERROR
     assert "RoleManagement.Read.Directory" in result.error["cause"]
     assert GLOBAL_ADMINISTRATOR not in result.message
+
+
+NO_P2 = NotLicensed("PIM eligible assignments", "Microsoft Entra ID P2", 400, "AadPremiumLicenseRequired",
+                    "no eligible assignments are possible: the tenant has no P2 licence")
+
+
+def test_an_app_finds_the_only_global_administrator_of_a_tenant_without_p2() -> None:
+    # Without P2 Graph refuses the eligibility read; the tenant holds no eligible assignment, so the one
+    # active holder is the closing admin (the small-business scenario).
+    tenant = READY.with_(caller=APP, global_admin_eligibilities=Eligibilities((), NO_P2))
+    outcome = caller_can_close_tenant(tenant)
+    assert outcome.status is Status.PASS and outcome.evidence["closing_admin"] == ADMIN.user_principal_name
+
+
+def test_an_unnamed_closing_admin_is_error_when_the_eligible_holders_cannot_be_read() -> None:
+    denied = PermissionDenied("Graph refused the eligibility read", "grant RoleEligibilitySchedule.Read.Directory")
+    result = run_check(caller_can_close_tenant, READY.with_(caller=APP, failing={"global_admin_eligibilities": denied}))
+    assert result.status is Status.ERROR and "eligibility" in result.error["cause"]
+
+
+def test_a_named_closing_admin_needs_no_eligibility_read() -> None:
+    denied = PermissionDenied("Graph refused the eligibility read", "grant RoleEligibilitySchedule.Read.Directory")
+    tenant = TWO_ADMINS.with_(configured_admin=BOB.user_principal_name, failing={"global_admin_eligibilities": denied})
+    assert run_check(caller_can_close_tenant, tenant).status is Status.PASS

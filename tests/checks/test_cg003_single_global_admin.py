@@ -6,7 +6,7 @@ import pytest
 
 from closegate.checks.single_global_admin import single_global_admin
 from closegate.errors import Throttled
-from closegate.facts import CALLER, GLOBAL_ADMINS, Caller
+from closegate.facts import CALLER, GLOBAL_ADMINS, Caller, Eligibilities, NotLicensed
 from closegate.models import Status
 from tests.fakes import ADMIN, FakeTenant, admin_assignment, run_check, user
 
@@ -26,18 +26,45 @@ def test_passes_with_only_the_closing_admin() -> None:
     [
         ((admin_assignment(BOB),), "1 holders"),
         ((admin_assignment(GUEST),), "1 holders"),
-        ((admin_assignment(BOB, kind="eligible"),), "1 PIM-eligible"),
         ((admin_assignment(BOB, via_group_id="g1"),
           admin_assignment(BOB, principal_type="group", principal_id="g1")), "1 holders"),
         ((admin_assignment(BOB, principal_type="servicePrincipal", principal_id="sp-other"),), "1 service principals"),
     ],
-    ids=["member", "guest", "eligible", "via-group", "service-principal"],
+    ids=["member", "guest", "via-group", "service-principal"],
 )
 def test_fails_when_another_holder_remains(extra: tuple, expected: str) -> None:
     tenant = READY.with_(users=(ADMIN, BOB, GUEST), global_admins=READY.value(GLOBAL_ADMINS) + extra)
     outcome = single_global_admin(tenant)
     assert outcome.status is Status.FAIL
     assert expected in outcome.message
+
+
+def test_fails_when_another_user_is_eligible_for_the_role() -> None:
+    eligible = Eligibilities((admin_assignment(BOB, kind="eligible"),))
+    tenant = READY.with_(users=(ADMIN, BOB), global_admin_eligibilities=eligible)
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL and "1 PIM-eligible" in outcome.message
+    assert outcome.evidence["eligibility"] == "read: 1 PIM-eligible assignments (groups expanded)"
+
+
+NO_P2 = NotLicensed("PIM eligible assignments", "Microsoft Entra ID P2", 400, "AadPremiumLicenseRequired",
+                    "no eligible assignments are possible: the tenant has no P2 licence")
+
+
+def test_without_p2_the_check_decides_from_the_active_holders_and_says_why_none_is_eligible() -> None:
+    tenant = READY.with_(global_admin_eligibilities=Eligibilities((), NO_P2))
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.PASS
+    assert "no eligible assignments are possible: the tenant has no P2 licence" in outcome.message
+    assert outcome.evidence["eligibility"].startswith(NO_P2.meaning)
+    assert "400 AadPremiumLicenseRequired" in outcome.evidence["eligibility"]
+
+
+def test_without_p2_another_active_global_admin_still_fails() -> None:
+    tenant = READY.with_(users=(ADMIN, BOB), global_admins=(admin_assignment(ADMIN), admin_assignment(BOB)),
+                         global_admin_eligibilities=Eligibilities((), NO_P2))
+    outcome = single_global_admin(tenant)
+    assert outcome.status is Status.FAIL and "1 holders of Global Administrator besides" in outcome.message
 
 
 def test_fails_when_the_only_admin_is_a_guest() -> None:

@@ -156,3 +156,14 @@ def test_a_b2c_tenant_fails_on_a_missing_b2c_permission(cli, emulator_factory, m
     data = json.loads(result.output.split("\nclosegate doctor:")[0])  # the one stderr line follows the JSON
     assert "IdentityUserFlow.Read.All" not in data["granted"]  # the read-only app has no B2C reads
     assert result.exit_code == 2 and data["missing"] == ["graph:IdentityUserFlow.Read.All"]
+
+
+def test_an_empty_subscription_list_is_not_azure_access(cli, emulator_factory, monkeypatch, tmp_path):
+    from closegate.emulator.builder import ScenarioBuilder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam").without_azure_access())
+    result = CliRunner().invoke(cli, ["doctor", "--config", str(emu.config_path)])
+    assert "azure     no: 0 Azure subscription(s) visible, which proves nothing" in result.output, result.output
+    assert "elevate access" in result.output and "CG-011 and CG-027 cannot pass" in result.output
+    assert result.exit_code == 2  # the Azure reads CG-011 and CG-027 need are missing until then

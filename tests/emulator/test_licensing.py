@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from closegate.emulator.builder import ScenarioBuilder
@@ -83,14 +81,14 @@ def test_registration_details_need_a_premium_licence_403():
     assert call(premium, p1, "GET", REGISTRATIONS).status == 200
 
 
-def test_registration_details_refuse_select_even_with_premium_unless_the_scenario_keeps_compat():
+def test_registration_details_refuse_select_even_with_premium_in_every_scenario():
     _, svc, p = _tenant("E5")
     refused = call(svc, p, "GET", REGISTRATIONS + "?$select=id,isMfaRegistered")
     assert refused.status == 400 and "Select" in body(refused)["error"]["message"]
     assert call(svc, p, "GET", REGISTRATIONS + "?$filter=isMfaRegistered eq true").status == 200
-    legacy = load_scenario(ScenarioBuilder())  # compat: registrationDetailsSelect
-    assert call(GraphService(legacy, Limits.off()), app_principal(legacy.tenant_id), "GET",
-                REGISTRATIONS + "?$select=id").status == 200
+    builder = load_scenario(ScenarioBuilder())  # P2 assumed, and still no $select: the product sends none
+    assert call(GraphService(builder, Limits.off()), app_principal(builder.tenant_id), "GET",
+                REGISTRATIONS + "?$select=id").status == 400
 
 
 def test_a_licence_tier_adds_a_real_sku_and_an_enabled_subscription():
@@ -100,9 +98,9 @@ def test_a_licence_tier_adds_a_real_sku_and_an_enabled_subscription():
     assert has_plan(state, ENTRA_GOVERNANCE) and not has_plan(state, AAD_PREMIUM_P2)
 
 
-def test_built_in_scenarios_hold_p2_through_a_sku_or_say_they_assume_it():
+def test_built_in_scenarios_hold_only_the_licences_their_skus_give():
     demo = load_scenario("demo")
-    demo.compat = replace(demo.compat, assumed_plans=frozenset())
-    assert pim_available(demo)  # Microsoft 365 E5 in the demo; its compat P2 covers the time after cancelling
-    ready = load_scenario("ready")
-    assert pim_available(ready) and ready.compat.assumed_plans == {AAD_PREMIUM_P2}
+    assert demo.compat.assumed_plans == frozenset() and pim_available(demo)  # Microsoft 365 E5, until cancelled
+    ready = load_scenario("ready")  # a READY tenant has no subscription left, so no P2 and no PIM
+    assert ready.compat.assumed_plans == frozenset() and not pim_available(ready)
+    assert ScenarioBuilder().build()["compat"]["assumedPlans"] == [AAD_PREMIUM_P2]  # test tenants say they assume it

@@ -162,3 +162,47 @@ def test_a_bug_in_one_worker_stops_the_run_instead_of_hanging_it(tmp_path, stub,
     monkeypatch.setattr(batch_module, "resource_units", broken)
     with pytest.raises(RuntimeError):
         BatchRunner(c.graph, api="beta").run(items(100))
+
+
+def test_streamed_pages_are_batched_as_they_arrive_in_full_batches_of_20(tmp_path, stub, clock):
+    import threading
+
+    stub.route, calls = batch_route(lambda r, n: (200, {}, ""))
+    c = clients(settings_for(tmp_path, stub, concurrency=4), StaticTokens(), clock)
+    first_page_sent = threading.Event()
+
+    def pages():
+        yield [BatchItem(str(i), "GET", f"/users/u{i}/authentication/requirements") for i in range(30)]
+        # the listing is still running: the first page's batches go out before the second page exists
+        assert first_page_sent.wait(10)
+        yield [BatchItem(str(i), "GET", f"/users/u{i}/authentication/requirements") for i in range(30, 55)]
+
+    def watch(req):
+        first_page_sent.set()
+        return stub_route(req)
+
+    stub_route = stub.route
+    stub.route = watch
+    out = BatchRunner(c.graph, api="beta").run_streamed(pages())
+    assert set(out) == {str(i) for i in range(55)} and all(o.ok for o in out.values())
+    assert sorted(len(x) for x in calls) == [15, 20, 20]  # the first page's 10 left over waited for the second
+
+
+def test_a_failed_listing_fails_the_streamed_run(tmp_path, stub, clock):
+    stub.route, _ = batch_route(lambda r, n: (200, {}, ""))
+    c = clients(settings_for(tmp_path, stub, concurrency=2), StaticTokens(), clock)
+
+    def pages():
+        yield items(5)
+        raise Throttled("the users listing was throttled out", "wait")
+
+    with pytest.raises(Throttled):
+        BatchRunner(c.graph, api="beta").run_streamed(pages())
+
+
+def test_inner_throttle_usage_headers_reach_the_limiter(tmp_path, stub, clock):
+    stub.route, _ = batch_route(lambda r, n: (200, {"x-ms-throttle-limit-percentage": "1.4"}, ""))
+    c = clients(settings_for(tmp_path, stub, concurrency=40), StaticTokens(), clock)
+    before = c.graph.limiter.limit
+    BatchRunner(c.graph, api="beta").run(items(20))
+    assert c.graph.limiter.limit < before

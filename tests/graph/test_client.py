@@ -53,6 +53,25 @@ def test_next_link_to_another_host_is_refused_so_the_token_stays_home(tmp_path, 
     assert len(stub.graph_log()) == 1
 
 
+def test_a_fractional_retry_after_is_waited_to_the_millisecond(tmp_path, stub, clock):
+    state = {"n": 0}
+
+    def route(req: Req) -> Resp:
+        state["n"] += 1
+        if state["n"] == 1:  # graph-facts §12.8: the documented sample sends 2.128
+            return graph_error(429, "TooManyRequests", {"Retry-After": "2.128"})
+        return Resp(200, {"id": "org"}, {"x-ms-throttle-limit-percentage": "0.9"})
+
+    stub.route = route
+    c, _ = make(tmp_path, stub, clock)
+    assert c.graph.get("/v1.0/organization/x") == {"id": "org"}
+    assert 2.128 in clock.sleeps and not any(2.128 < s <= 3 for s in clock.sleeps)
+    limit = c.graph.limiter.limit
+    for _ in range(50):
+        c.graph.limiter.succeeded()
+    assert c.graph.limiter.limit == limit  # Graph said 0.9 of its limit is used: no growth for now
+
+
 def test_a_429_storm_is_ridden_out_honouring_retry_after(tmp_path, stub, clock):
     state = {"n": 0}
 

@@ -64,3 +64,45 @@ def test_run_concurrently_keeps_order_and_raises_the_first_error():
 
     with pytest.raises(KeyError):
         run_concurrently(boom, range(20), 4)
+
+
+def test_slow_start_doubles_the_limit_every_round_trip_until_the_ceiling():
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(64, initial=8, clock=clock, sleep=clock.sleep)
+    for _ in range(8):  # one round trip at 8 in flight: eight answers
+        limiter.succeeded()
+    assert limiter.limit == 16
+    for _ in range(16):
+        limiter.succeeded()
+    assert limiter.limit == 32
+    for _ in range(100):
+        limiter.succeeded()
+    assert limiter.limit == 64
+
+
+def test_throttle_usage_at_ninety_percent_stops_the_growth_and_debt_shrinks_the_limit():
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(64, initial=20, clock=clock, sleep=clock.sleep)
+    limiter.observe(0.4, usage=0.8)  # "returned only when more than 0.8 is used": no pressure yet
+    limiter.succeeded()
+    assert limiter.limit == 21
+    limiter.observe(0.4, usage=0.9)
+    for _ in range(50):
+        limiter.succeeded()
+    assert limiter.limit == 21  # held while Graph reports 0.9 of its limit used
+    limiter.observe(0.4, usage=1.3)  # in debt: shrink before the 429s come
+    assert limiter.limit == 15
+    clock.now += 2
+    for _ in range(15):
+        limiter.succeeded()
+    assert limiter.limit == 16  # growth resumed, one per round trip now that slow start is over
+
+
+def test_the_limit_follows_the_observed_latency_not_a_fixed_pool():
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(64, initial=8, clock=clock, sleep=clock.sleep)
+    limiter.observe(0.42)
+    limiter.observe(0.42)
+    assert limiter.latency == pytest.approx(0.42)
+    limiter.observe(1.0)
+    assert 0.42 < limiter.latency < 1.0  # a moving average: one slow answer does not set it
