@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from closegate import facts as f
+from closegate import licences
 from closegate import tenant_parse as parse
 from closegate import tenant_parse_records as parse_records
 from closegate.backup.jsonl import file_sha256, iter_records
@@ -44,6 +45,10 @@ T = TypeVar("T")
 _NEVER_BACKED_UP = {
     f.CALLER: "who was signed in is not part of a backup (no token exists offline)",
     f.AZURE_SUBSCRIPTIONS: "a backup exports the directory, not Azure Resource Manager",
+    f.AZURE_VISIBILITY: "a backup exports the directory, not Azure Resource Manager",
+    f.AZURE_RESOURCES: "a backup exports the directory, not Azure Resource Manager",
+    f.DOMAIN_SERVICES: "a backup exports the directory, not Azure Resource Manager",
+    f.BILLING_ACCOUNTS: "a backup does not export billing accounts or invoices",
     f.REPORT_SETTINGS: "a backup does not export the usage-report settings",
     f.DELETED_USERS: "a backup does not export the recycle bin",
     f.DELETED_APPLICATIONS: "a backup does not export the recycle bin",
@@ -83,8 +88,9 @@ class OfflineTenant:
         self._cache: dict[f.Fact[Any], tuple[bool, Any]] = {}
         self._readers: Mapping[f.Fact[Any], Callable[[], Any]] = {
             f.ORGANIZATION: self._organization, f.USERS: self._users, f.GROUPS: self._groups,
-            f.GLOBAL_ADMINS: lambda: self._assignments(f.GLOBAL_ADMINISTRATOR),
-            f.ROLE_ASSIGNMENTS: lambda: self._assignments(None),
+            f.GLOBAL_ADMINS: lambda: self._assignments("role-assignments", "active", f.GLOBAL_ADMINISTRATOR),
+            f.GLOBAL_ADMIN_ELIGIBILITIES: self._eligibilities,
+            f.ROLE_ASSIGNMENTS: lambda: self._assignments("role-assignments", "active", None),
             f.SUBSCRIBED_SKUS: lambda: self._each("subscribed-skus", parse.subscribed_sku),
             f.COMPANY_SUBSCRIPTIONS: lambda: self._each("company-subscriptions", parse.company_subscription),
             f.PER_USER_MFA: lambda: tuple(parse.per_user_mfa(str(r.get("userId")), r)
@@ -92,7 +98,7 @@ class OfflineTenant:
             f.SECURITY_DEFAULTS: self._security_defaults,
             f.CONDITIONAL_ACCESS_POLICIES: lambda: self._each("conditional-access-policies",
                                                               parse.parse_conditional_access),
-            f.REGISTRATION_DETAILS: lambda: self._each("registration-details", parse.registration_detail),
+            f.REGISTRATION_DETAILS: self._registration_details,
             f.APPLICATIONS: lambda: self._each("applications", parse.application),
             f.SERVICE_PRINCIPALS: lambda: self._each("service-principals", parse.service_principal),
             f.DOMAINS: lambda: self._each("domains", parse.domain),
@@ -194,24 +200,46 @@ class OfflineTenant:
                 found[str(row.get("id"))] = {**row, "@odata.type": f"#microsoft.graph.{odata}"}
         return found
 
-    def _assignments(self, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
+    def _assignments(self, name: str, kind: str, role_template_id: str | None) -> tuple[f.RoleAssignment, ...]:
+        """Active ("role-assignments") or PIM-eligible ("role-eligibilities") holders, groups expanded, as
+        the live reader's $expand=principal gives them."""
         objects = self._directory_objects()
         members = self._members()
         out: list[f.RoleAssignment] = []
-        for kind, name in (("active", "role-assignments"), ("eligible", "role-eligibilities")):
-            for row in self._rows(name):
-                if role_template_id is not None and row.get("roleDefinitionId") != role_template_id:
-                    continue
-                principal = objects.get(str(row.get("principalId")))
-                if principal is None:
-                    raise NotInBackup(f"role assignment {row.get('id')} names principal {row.get('principalId')}, "
-                                      "which the backup does not hold", "take a new backup")
-                base = parse.role_assignment({**row, "principal": principal}, kind)
-                out.append(base)
-                if base.principal_type == "group":
-                    out.extend(parse.via_group(base, objects.get(str(m.get("id")), m))
-                               for m in members.get(base.principal_id, ()))
+        for row in self._rows(name):
+            if role_template_id is not None and row.get("roleDefinitionId") != role_template_id:
+                continue
+            principal = objects.get(str(row.get("principalId")))
+            if principal is None:
+                raise NotInBackup(f"role assignment {row.get('id')} names principal {row.get('principalId')}, "
+                                  "which the backup does not hold", "take a new backup")
+            base = parse.role_assignment({**row, "principal": principal}, kind)
+            out.append(base)
+            if base.principal_type == "group":
+                out.extend(parse.via_group(base, objects.get(str(m.get("id")), m))
+                           for m in members.get(base.principal_id, ()))
         return tuple(out)
+
+    def _licence_gap(self, name: str, rule: licences.LicenceRule) -> f.NotLicensed | None:
+        """The licence refusal the backup recorded for `name`, as the live reader would have met it.
+
+        The backup writes a refusal in the words closegate.licences gives it (backup.export): that text,
+        and only that, is the answer "the tenant has no such licence"; any other gap stays an ERROR."""
+        gap = f.NotLicensed(rule.feature, rule.licence, rule.status, rule.code, rule.meaning)
+        entry = self.manifest.entry(name)
+        return gap if entry is not None and entry.unavailable == f"not available: {gap.reason}" else None
+
+    def _eligibilities(self) -> f.Eligibilities:
+        gap = self._licence_gap("role-eligibilities", licences.ELIGIBILITY)
+        if gap is not None:
+            return f.Eligibilities((), gap)
+        return f.Eligibilities(self._assignments("role-eligibilities", "eligible", f.GLOBAL_ADMINISTRATOR))
+
+    def _registration_details(self) -> f.RegistrationDetails:
+        gap = self._licence_gap("registration-details", licences.REGISTRATION_DETAILS)
+        if gap is not None:
+            return f.RegistrationDetails((), gap)
+        return f.RegistrationDetails(self._each("registration-details", parse.registration_detail))
 
     def _security_defaults(self) -> f.SecurityDefaults:
         rows = list(self._rows("security-defaults"))
