@@ -27,11 +27,13 @@ __all__ = [
     "RECORD_KEY_ENV",
     "AuthSettings",
     "Cloud",
+    "LocalSettings",
     "Secret",
     "Settings",
     "SignoffPolicy",
     "SigningSettings",
     "load_settings",
+    "local_settings",
     "record_key_file",
     "signing_files",
 ]
@@ -171,6 +173,7 @@ _SCHEMA: Mapping[str, frozenset[str]] = {
     "signoff": SIGNOFF_KEYS,
     "signing": SIGNING_KEYS,
     "records": frozenset({"key_file"}),
+    "state": frozenset({"dir"}),
     "graph": frozenset({"concurrency", "timeout_seconds"}),
 }
 _FLAG_KEYS = frozenset({"tenant_id", "cloud", "client_id", "client_secret", "auth_method",
@@ -396,6 +399,56 @@ def _auth(given: Mapping[str, Any], table: Mapping[str, Any], env: Mapping[str, 
         certificate_password=Secret(str(password)) if password else None,
         send_certificate_chain=chain,
     )
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """What a command that signs in to nothing needs of the configuration (attest, an offline audit).
+
+    `state_dir` ([state] dir): where attestations are kept, so every `closegate audit` of this
+    configuration finds them whatever its --out (closegate.attestations); default: the file's folder.
+    """
+
+    state_dir: Path
+    record_key_file: Path
+    closing_admin_upn: str | None
+    backup_public_key: Path | None
+    backup_max_age_days: int
+    source: Path | None
+
+
+def local_settings(config_path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> LocalSettings:
+    """The settings of `config_path` that need no credentials; without a file, those of the environment.
+
+    No [auth] is read, so `closegate attest` and `closegate audit --from-backup` run where no secret is.
+    """
+    env = dict(os.environ if environ is None else environ)
+    doc = _read_toml(config_path) if config_path is not None else {}
+    base = config_path.parent if config_path is not None else Path.cwd()
+    tenant = doc.get("tenant", {}).get("id") or env.get("AZURE_TENANT_ID") or ""
+    backup = doc.get("backup", {})
+    return LocalSettings(
+        state_dir=_state_dir(doc, config_path, env, _valid_tenant(str(tenant)) if tenant else ""),
+        record_key_file=_record_key_file(doc, base, env),
+        closing_admin_upn=_closing_admin(doc.get("tenant", {}).get("closing_admin")),
+        backup_public_key=_public_key(backup.get("public_key"), base),
+        backup_max_age_days=_int(backup.get("max_age_days", 7), "backup.max_age_days", 0, 365),
+        source=config_path)
+
+
+def _state_dir(doc: Mapping[str, Any], path: Path | None, env: Mapping[str, str], tenant_id: str) -> Path:
+    """[state] dir (relative to the file), else the file's folder; with no file, a folder per tenant in
+    $XDG_STATE_HOME/closegate, so an environment-only configuration still has one place."""
+    value = doc.get("state", {}).get("dir")
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError("state.dir must be a path", 'write dir = "/srv/closegate/contoso"')
+        base = path.parent if path is not None else Path.cwd()
+        return (base / value.strip()).expanduser().resolve()
+    if path is not None:
+        return path.parent.resolve()
+    root = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(root) / "closegate" / "tenants" / (_slug(tenant_id) or "no-tenant")
 
 
 def record_key_file(config_path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:

@@ -296,6 +296,9 @@ class RunRecord:
     earliest_closure: ClosureDate
     # fact name -> {"sha256", "count"} (or {"error"}) of every fact the checks read (closegate.runner).
     fact_digests: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # An offline run (`audit --from-backup`): {"backup": directory, "manifest_sha256": ..., "taken": ...}.
+    # Its facts are a backup's, not the tenant's: the gate never opens on it (closegate.gate).
+    offline: Mapping[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -315,7 +318,10 @@ class RunRecord:
 
     def _build_body(self) -> dict[str, Any]:
         closure = self.earliest_closure
+        # Written only when set, so every live record keeps the run id it always had.
+        offline = {"offline": jsonable(self.offline)} if self.offline is not None else {}
         return {
+            **offline,
             "schema_version": self.schema_version,
             "tool_version": self.tool_version,
             "tenant": asdict(self.tenant),
@@ -388,6 +394,7 @@ class RunRecord:
                 tuple(closure["check_ids"]),
             ),
             fact_digests=data["fact_digests"],
+            offline=data["offline"] if isinstance(data.get("offline"), dict) else None,
         )
         if record.run_id != data.get("run_id"):
             raise IntegrityError(

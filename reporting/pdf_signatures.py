@@ -84,7 +84,10 @@ def read_revisions(data: bytes) -> PdfRevisions:
             end = eof + len(b"%%EOF")
             end += 2 if data[end:end + 2] == b"\r\n" else 1 if data[end:end + 1] in (b"\n", b"\r") else 0
             ends.append(end)
-    except (PdfError, KeyError, TypeError, AttributeError) as exc:
+    # pyHanko's reader meets a damaged file's xref with whatever its internals raise (an `assert` on the
+    # xref stream's /Type, an index out of range, unbounded recursion): each is "not a readable PDF".
+    except (PdfError, KeyError, TypeError, AttributeError, AssertionError, IndexError, RecursionError,
+            OverflowError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
     return PdfRevisions(data, tuple(ends), reader)
 

@@ -139,11 +139,11 @@ def verify(run: Path, sig: Path | None, public_key: Path | None, reports: tuple[
       closegate verify closegate-output/go-certificate.json
     """
     from closegate.closure import signoffs as signoff_file
-    from closegate.record_objects import side_file
     from closegate.closure.certificate import CERTIFICATE_FORMAT
     from closegate.closure.evidence import EVIDENCE_FORMAT
     from closegate.closure.policy import load_anchors
     from closegate.commands._verify_closure import document_format, verify_certificate, verify_evidence
+    from closegate.record_objects import side_file
     from closegate.records import Proof, read_record, verify_signature
     from closegate.reporting.integrity import verify_html, verify_pdf
 

@@ -25,7 +25,16 @@ import click
 
 from closegate.closure.policy import SignoffPolicy
 from closegate.closure.signoffs import SignOff
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, visible, warn, warn_if_untagged
+from closegate.commands._common import (
+    CANNOT_RUN,
+    cut,
+    cut_tokens,
+    fail,
+    read_signing_key,
+    visible,
+    warn,
+    warn_if_untagged,
+)
 from closegate.errors import ClosegateError, ConfigError
 from closegate.models import RunRecord, Status
 
@@ -103,13 +112,13 @@ def _signoff(config: Path | None, run: Path, by: str, role: str, key_path: Path 
     how = (f"signed with Ed25519 key {signoff.key_fingerprint()}" if signoff.signature
            else "not cryptographically signed (pass --sign-key to sign)")
     what = "accepted the legal holds of" if legal else "approved"
-    click.echo(visible(f"recorded: {signoff.by} ({signoff.role}) {what} run {record.run_id} of tenant "
-                       f"{record.tenant.name or record.tenant.id} ({record.verdict.value.replace('_', ' ')}) at "
-                       f"{signoff.when}, {how}"))
+    tenant = cut(record.tenant.name or record.tenant.id)
+    click.echo(visible(f"recorded: {signoff.by} ({signoff.role}) {what} run {record.run_id} of tenant {tenant} "
+                       f"({record.verdict.value.replace('_', ' ')}) at {signoff.when}, {how}"))
     if legal:
-        click.echo(visible(f"legal sign-off: closing the tenant destroys what these holds preserve: {', '.join(held)}; "
-                           "the gate accepts the legal-hold check for this run only (it is not one of the required "
-                           "approvals)"))
+        click.echo(cut_tokens(f"legal sign-off: closing the tenant destroys what these holds preserve: {', '.join(held)}; "
+                              "the gate accepts the legal-hold check for this run only (it is not one of the required "
+                              "approvals)"))
     click.echo(f"{len(bound)} sign-off(s) now bound to this run in {path}")
     click.echo(f"the reports show it once re-rendered: closegate report {run}")
 
