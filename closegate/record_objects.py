@@ -69,14 +69,14 @@ class ObjectList(list):  # type: ignore[type-arg]
     def __init__(self, head: Iterable[Any], *, key: str, count: int, sha256: str,
                  source: Callable[[str], Iterator[Any]]) -> None:
         super().__init__(head)
-        self.key, self.count, self.sha256 = key, count, sha256
+        self.key, self.total, self.sha256 = key, count, sha256
         self._source = source
 
     def __len__(self) -> int:
-        return self.count
+        return self.total
 
     def __bool__(self) -> bool:
-        return self.count > 0
+        return self.total > 0
 
     def __iter__(self) -> Iterator[Any]:
         return self._source(self.key)
@@ -84,7 +84,7 @@ class ObjectList(list):  # type: ignore[type-arg]
     def __getitem__(self, index: Any) -> Any:
         head = list.__len__(self)
         if isinstance(index, slice):
-            start, stop, step = index.indices(self.count)
+            start, stop, step = index.indices(self.total)
             if step == 1 and start <= stop <= head:
                 return list.__getitem__(self, index)
             return list(self)[index]
@@ -94,16 +94,16 @@ class ObjectList(list):  # type: ignore[type-arg]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ObjectList):
-            return (self.count, self.sha256) == (other.count, other.sha256)
-        return isinstance(other, list) and len(other) == self.count and list(self) == other
+            return (self.total, self.sha256) == (other.total, other.sha256)
+        return isinstance(other, list) and len(other) == self.total and list(self) == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
-        return f"ObjectList({self.key!r}, count={self.count})"
+        return f"ObjectList({self.key!r}, count={self.total})"
 
     def stub(self) -> dict[str, Any]:
-        return {STUB: self.key, "count": self.count, "sha256": self.sha256,
+        return {STUB: self.key, "count": self.total, "sha256": self.sha256,
                 "head": [list.__getitem__(self, i) for i in range(list.__len__(self))]}
 
 
