@@ -16,6 +16,7 @@ from closegate.commands.audit import write_run
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
 from closegate.tags import installation_key
+from tests.closure.policies import unsigned_allowed
 from tests.fakes import ADMIN, ATTESTED_READY, NOW, BackedUpTenant, FakeTenant, user
 
 SIGNED = tuple(Attestation(i, "checked", "Dana", NOW - timedelta(hours=1)) for i in ATTESTED_READY)
@@ -65,12 +66,13 @@ def test_the_json_names_every_object_and_the_same_run_twice_is_no_difference(tmp
 def test_attestations_and_the_sign_offs_bound_to_each_run_are_shown(tmp_path: Path) -> None:
     signed = _run(tmp_path / "signed")
     now = _run(tmp_path / "now", attestations=tuple(a for a in SIGNED if a.item != "CG-015"))
+    config = unsigned_allowed(tmp_path / "config")  # an approval without a PDF signature (closure.policy)
     assert CliRunner().invoke(main, ["signoff", "--run", str(signed), "--by", "Carla Diaz", "--role",
-                                     "Compliance officer"]).exit_code == 0
+                                     "Compliance officer", "--config", str(config)]).exit_code == 0
     result = _diff(str(signed), str(now))
     assert result.exit_code == 1
     assert "attestation of CG-015: by Dana on 2026-03-01: checked -> none" in result.stdout
-    assert "  CG-015 All invoices are paid (attested): PASS -> ATTEST" in result.stdout
+    assert "  CG-015 All invoices are paid: PASS -> ATTEST" in result.stdout
     assert "sign-offs bound to A: Carla Diaz (Compliance officer, not cryptographically signed)" in result.stdout
     assert "sign-offs bound to B: none" in result.stdout
 

@@ -41,7 +41,9 @@ def test_audit_backup_plan_remediate_signoff_report_and_close_write_owner_only_f
     domain = json.loads((out / "plan.json").read_text("utf-8"))["primary_domain"]
     run("remediate", "--config", config, "--plan", str(out / "plan.json"), "--apply", "--confirm",
         domain, "--step", "4", expect=(0, 1))
-    run("signoff", "--run", str(out / "run.json"), "--by", "Carla Diaz", "--role", "Compliance officer")
+    # The run is NOT READY, so only the legal sign-off may be recorded for it (issue 13); it writes signoffs.json.
+    run("signoff", "--run", str(out / "run.json"), "--legal", "--by", "Lee Counsel", "--role", "Legal counsel",
+        "--config", config)
     run("report", str(out / "run.json"))
     run("close", "--config", config, "--run", str(out / "run.json"), "--confirm", domain, expect=(1,))
     modes = _modes(out, backup, tmp_path / "logs")

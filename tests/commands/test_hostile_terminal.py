@@ -61,7 +61,9 @@ def test_no_command_prints_a_tenant_string_raw(hostile: Emulator, tmp_path: Path
     run("remediate", "--plan", str(out / "plan.json"))
     run("remediate", "--config", config, "--plan", str(out / "plan.json"), "--apply", "--confirm",
         "hostile.onmicrosoft.com", expect=(0, 1))
-    run("signoff", "--run", str(out / "run.json"), "--by", "Carla \x1b]0;x\x07Diaz", "--role", "Officer \u202eRTL")
+    # Refused (the run is NOT READY: issue 13), in one line that echoes none of the arguments raw.
+    run("signoff", "--run", str(out / "run.json"), "--by", "Carla \x1b]0;x\x07Diaz", "--role", "Officer \u202eRTL",
+        expect=(2,))
     again = tmp_path / "again"
     run("audit", "--config", config, "--out", str(again), "--no-reports", expect=(1,))
     changed = run("diff", str(out / "run.json"), str(again / "run.json"), expect=(0, 1))
