@@ -1,7 +1,9 @@
 """Run every benchmark in turn and print one summary: `python -m bench` (what `make bench` calls).
 
 Modules are listed explicitly, in run order; each exposes `main() -> dict[str, object]` returning
-its headline numbers. Add new benchmarks to BENCHMARKS.
+its headline numbers and, under "rows", one row per figure (bench.table: value, target, met or
+missed). The run ends with every benchmark's rows in one table; a benchmark that failed is a row too.
+Add new benchmarks to BENCHMARKS.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import sys
 import time
 from typing import Any
 
+from bench.table import Row, format_table, info
+
 BENCHMARKS: tuple[str, ...] = (
     "bench.emulator_throughput",
     "bench.emulator_load",
     "bench.report_render",
     "bench.graph_read",
-    "bench.graph_read_realistic",
+    "bench.audit_scale",
+    "bench.audit_million",
     "bench.backup_export",
     "bench.remediate_delete",
 )
@@ -50,16 +55,28 @@ def _one(name: str) -> int:
     return 0
 
 
+def _rows(name: str, status: str, numbers: dict[str, Any]) -> list[Row]:
+    if status != "ok":
+        return [Row(name.removeprefix("bench."), "ran", "FAILED", target=0, compare="==",
+                    note=f"exit code {numbers.get('exit_code')}")]
+    rows = [Row.from_json(r) for r in numbers.get("rows", ())]
+    return rows + [info(name.removeprefix("bench."), "benchmark wall time", numbers["wall_seconds"], "s")]
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         return _one(sys.argv[2])
-    results = [(name, *_run(name)) for name in BENCHMARKS]
-    print("\nbenchmark summary")
-    for name, status, numbers in results:
-        print(f"  {name}: {status}")
-        for key, value in numbers.items():
-            print(f"      {key}: {value}")
-    return 0 if all(status == "ok" for _, status, _ in results) else 1
+    names = sys.argv[1:] or list(BENCHMARKS)  # `python -m bench bench.audit_scale` runs just that one
+    rows: list[Row] = []
+    for name in names:
+        found = _rows(name, *_run(name))
+        print(format_table(found) + "\n", flush=True)
+        rows += found
+    print("\nbenchmark summary (every figure, its target and whether it was met)")
+    print(format_table(rows))
+    missed = [r for r in rows if r.status == "missed"]
+    print(f"\n{sum(1 for r in rows if r.status == 'met')} targets met, {len(missed)} missed")
+    return 0 if all(r.value != "FAILED" for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,70 +1,97 @@
-"""Benchmark: `closegate backup` of the generated:100000 tenant against the emulator.
+"""Benchmark: `closegate backup` of generated:100000 with Graph's throttling on, against its own floor.
 
-Prints wall time, peak RSS of this process (the emulator runs in it too, so its tenant state is
-included) and Graph requests against the minimum the sources need: one request per page of 999
-for each list, one $batch call per 20 per-object reads, plus the property probes.
-Run: PYTHONPATH=. .venv/bin/python bench/backup_export.py [USERS]
+The emulator serves in its own process with Graph's token buckets, the identity-and-access reports
+limit (5 requests per 10 s, graph-facts §12.8) and the latency model (bench.serve); the export runs
+in a child process of its own. The floor is the largest of what the limits and the latency allow:
+  * the longest listing: a paged source's pages follow each other (bench.floors.listing_seconds, at
+    999 per page for sources that take $top=999, else Graph's default 100);
+  * (resource units admitted - burst) / refill of the app+tenant bucket (§8.3);
+  * (report-limited requests admitted - 5) / 0.5 per s: the reports bucket.
+Target (issue 17): wall <= 1.25x that floor. Also reported: RU charged vs admitted, requests, peak RSS.
+
+Run: PYTHONPATH=. .venv/bin/python -m bench.backup_export [USERS]
 """
 
 from __future__ import annotations
 
+import json
 import math
-import resource
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from closegate.auth import MsalTokenProvider
-from closegate.backup import SOURCES, export_backup, verify_backup
-from closegate.config import load_settings
-from closegate.emulator import Emulator
-from closegate.graph import connect
+from bench.floors import Bucket, listing_seconds, ru_bucket
+from bench.serve import ROOT, peak_rss_mb, served
+from bench.table import at_most, info, rows_json
 
 __all__ = ["main"]
 
-
-def _minimum(files: dict[str, int], probes: int) -> int:
-    """Requests a perfect client would send for these object counts (graph-facts §1.2, §8.1)."""
-    total = probes
-    for source in SOURCES:
-        objects = files.get(source.name, 0)
-        if source.kind in ("children", "per_object"):
-            total += math.ceil(files.get(source.parent, 0) / 20)
-        elif source.kind == "report":
-            total += 2  # the 302 and the CSV download
-        elif source.name != "organization":
-            total += max(1, math.ceil(objects / (999 if source.top else 100)))
-    return total + 1  # the organization read that also gives the tenant id
+USERS = 100_000
+NAME = "backup"
 
 
-def main(argv: list[str] | None = None) -> None:
-    users = int((argv or sys.argv[1:] or ["100000"])[0])
-    with tempfile.TemporaryDirectory() as tmp, Emulator(scenario=f"generated:{users}", state_dir=tmp) as emu:
-        # Measure the tool, not Graph's quotas: with the throttle on, time is set by the RU budget.
-        emu.operator.set_limits(ru_per_window={"S": None, "M": None, "L": None}, writes_per_window=None,
-                                ca_requests_per_second=None)
-        settings = load_settings(emu.config_path)
-        clients = connect(settings, MsalTokenProvider(settings))
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
-        result = export_backup(clients.graph, Path(tmp) / "backup")
-        wall = time.perf_counter() - start
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        verify_start = time.perf_counter()
-        ok = verify_backup(Path(tmp) / "backup").ok
-        verify_wall = time.perf_counter() - verify_start
-        totals = clients.stats.totals()
-        files = {e.name: e.objects for e in result.manifest.files}
-        probes = sum(math.ceil(len(s.properties) / 20) for s in SOURCES if s.properties)
-        size = sum(e.bytes for e in result.manifest.files)
-        print(f"users: {users}  objects: {sum(files.values())}  compressed: {size / 1e6:.1f} MB")
-        print(f"export wall time: {wall:.1f} s   verify: {verify_wall:.1f} s (ok={ok})")
-        print(f"peak RSS: {rss_after / 1024:.0f} MiB (before export {rss_before / 1024:.0f} MiB, emulator included)")
-        print(f"HTTP requests: {totals.requests} ({totals.batched} inside $batch, {totals.retries} retries); "
-              f"minimum: {_minimum(files, probes)}")
-        for entry in result.manifest.files:
-            print(f"  {entry.name:<28} {entry.objects:>8}  {entry.unavailable[:60]}")
+def _export(config: Path, out: Path) -> dict[str, Any]:
+    from closegate.backup import SOURCES, export_backup, verify_backup
+    from closegate.session import open_session
+
+    session = open_session(config)
+    started = time.perf_counter()
+    result = export_backup(session.graph, out)
+    wall = time.perf_counter() - started
+    ok = verify_backup(out).ok
+    totals = session.stats.totals()
+    pages = {s.name: 999 if s.top else 100 for s in SOURCES if s.kind == "list"}
+    return {"wall_s": round(wall, 2), "verified": ok, "peak_rss_mb": peak_rss_mb(),
+            "objects": {e.name: e.objects for e in result.manifest.files},
+            "unavailable": {e.name: e.unavailable[:80] for e in result.manifest.files if e.unavailable},
+            "page_sizes": pages, "requests": totals.requests, "retries": totals.retries,
+            "throttled": totals.throttled, "bytes": sum(e.bytes for e in result.manifest.files)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--child"]:
+        print(json.dumps(_export(Path(args[1]), Path(args[2]))))
+        return {}
+    users = int(args[0]) if args else USERS
+    with served(f"generated:{users}") as emu, tempfile.TemporaryDirectory(prefix="closegate-bench-backup-") as tmp:
+        limits = emu.operator.limits()
+        proc = subprocess.run([sys.executable, "-m", "bench.backup_export", "--child", str(emu.config),
+                               str(Path(tmp) / "backup")], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              capture_output=True, text=True, timeout=7200)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the backup failed: {proc.stderr[-3000:]}")
+        ours = json.loads(proc.stdout.strip().splitlines()[-1])
+        charged = emu.operator.throttle_stats()
+    admitted = charged["resource_units"] - charged["throttled_resource_units"]
+    ru = ru_bucket(limits, users)
+    reports = Bucket(float(limits["reports_per_window"]), limits["reports_per_window"] / limits["reports_window_seconds"])
+    report_requests = charged["report_requests"] - charged["report_requests_throttled"]
+    listings = {name: listing_seconds(ours["objects"].get(name, 0), size) for name, size in ours["page_sizes"].items()}
+    longest = max(listings, key=lambda k: listings[k])
+    parts = {"listing": listings[longest], "resource units": ru.seconds(admitted),
+             "reports limit": reports.seconds(report_requests)}
+    floor = max(parts.values())
+    bound = max(parts, key=lambda k: parts[k])
+    note = (f"wall {ours['wall_s']} s; floor {floor:.1f} s set by the {bound} (listing {longest} "
+            f"{parts['listing']:.1f} s; {admitted:,} RU -> {parts['resource units']:.1f} s; {report_requests} "
+            f"report requests -> {parts['reports limit']:.1f} s)")
+    rows = [
+        at_most(NAME, "wall / floor", round(ours["wall_s"] / floor, 3) if floor else math.inf, 1.25, note=note),
+        info(NAME, "RU charged / admitted", round(charged["resource_units"] / max(1, admitted), 3),
+             note=f"{charged['throttled']} requests answered 429"),
+        info(NAME, "objects", sum(ours["objects"].values()),
+             note=f"{ours['bytes'] / 1e6:.1f} MB compressed, verified {ours['verified']}, {ours['requests']:,} "
+                  f"requests, {ours['retries']} retries, not available: {', '.join(ours['unavailable']) or 'none'}"),
+        info(NAME, "peak RSS of the backup", ours["peak_rss_mb"], "MB"),
+    ]
+    for row in rows:
+        print(f"{row.figure}: {row.value} {row.unit} {row.status} {row.note}".rstrip(), flush=True)
+    return {**ours, "charged": charged, "floor_s": round(floor, 1), "floor_parts": parts, "rows": rows_json(rows)}
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ import resource
 import sys
 import time
 
+from bench.table import info, rows_json
 
-def main(argv: list[str] | None = None) -> None:
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
     args = sys.argv[1:] if argv is None else argv
     count = int(args[0]) if args else 100_000
     from closegate.emulator.graph import GraphService, Limits
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"generated:{count}: load {loaded:.2f} s, peak RSS {peak_mib:.0f} MiB, "
           f"first 999-user page {served * 1000:.1f} ms ({len(page.body)} bytes, status {page.status})")
+    rows = [info("emulator", f"load generated:{count}", round(loaded, 2), "s", f"peak RSS {peak_mib:.0f} MiB"),
+            info("emulator", "first 999-user page", round(served * 1000, 1), "ms", f"status {page.status}")]
+    return {"load_s": round(loaded, 2), "peak_rss_mib": round(peak_mib), "rows": rows_json(rows)}
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
-"""Benchmark: closegate's read path (users, Global Administrators, per-user MFA) against throttled Graph.
+"""Benchmark: closegate's read path (users, Global Administrators, per-user MFA) beside the official SDK.
 
-For generated tenants of 1k, 10k and 100k users, served by the emulator in its own process with
-Graph's resource-unit throttling on and ~50 ms added latency, it reports:
-  * requests issued vs the minimum (ceil(N/999) user pages + ceil(N/20) $batch calls + 2 role reads);
-  * wall time vs the throttle floor (resource units needed / allowed rate);
-  * the client's peak RSS;
-  * at 1k and 10k, the same reads done the straightforward way with msgraph-sdk (sequential pages,
-    one call per user), and the ratio of wall times.
-Each client runs in a fresh process so its peak RSS is its own.
+For generated tenants of 1k and 10k users, served by the emulator in its own process with Graph's
+token buckets and the latency model (bench.serve), it reports for closegate:
+  * wall time vs the floor max(listing time, (RU needed - burst) / refill) (bench.floors);
+  * resource units charged by the emulator vs needed (throttled attempts are waste, not need);
+  * requests vs the minimum (ceil(N/999) user pages + ceil(N/20) $batch calls + the role reads);
+and the same reads done with the official msgraph SDK three ways, each in a fresh process: the
+straightforward one (awaiting each call in turn; 1k only, it takes ~N x latency), with concurrency
+(asyncio.gather under a semaphore of SDK_CONCURRENCY, as closegate's own ceiling) and with its HTTP
+pipeline's raw responses plus $batch. Every ratio is SDK wall / closegate wall.
 
-Run: PYTHONPATH=. .venv/bin/python -m bench.graph_read [--sizes 1000,10000,100000] [--sdk-sizes 1000,10000]
+Run: PYTHONPATH=. .venv/bin/python -m bench.graph_read [--sizes 1000,10000] [--sdk-sizes 1000]
 """
 
 from __future__ import annotations
@@ -18,46 +19,20 @@ import argparse
 import json
 import math
 import os
-import resource
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-SIZES = (1_000, 10_000, 100_000)
-SDK_SIZES = (1_000, 10_000)
+from bench.floors import listing_seconds, ru_bucket
+from bench.serve import ROOT, peak_rss_mb, served
+from bench.table import Row, at_most, info, rows_json
+
+SIZES = (1_000, 10_000)
+SDK_SIZES = (1_000,)  # the straightforward SDK; the concurrent and batched ones run at every size
+SDK_CONCURRENCY = 64  # closegate's own ceiling of requests in flight (closegate.graph.concurrency)
 GA = "62e90394-69f5-4237-9190-012177145e10"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def served(users: int, latency: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
-    """`closegate emulator serve` in a child process (with `extra` serve options); yields its closegate.toml."""
-    state = Path(tempfile.mkdtemp(prefix="closegate-bench-"))
-    cmd = [sys.executable, "-c", "from closegate.cli import main; main()", "emulator", "serve",
-           "--scenario", f"generated:{users}", "--state-dir", str(state), "--faults", f"latency={latency}", *extra]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 600
-        while not (state / "ready").exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"emulator exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("emulator did not become ready within 10 minutes")
-            time.sleep(0.2)
-        yield state / "closegate.toml"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def child(kind: str, config: Path) -> dict[str, Any]:
@@ -67,18 +42,6 @@ def child(kind: str, config: Path) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(f"{kind} client failed: {out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. Linux keeps ru_maxrss across fork+exec, so a client started by a
-    large `make bench` process would report its parent's peak; VmHWM belongs to this image only."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def read_with_closegate(config: Path) -> dict[str, Any]:
@@ -136,8 +99,10 @@ def _limits(settings: Any) -> dict[str, Any]:
         client.close()
 
 
-def read_with_msgraph_sdk(config: Path) -> dict[str, Any]:
-    """The straightforward way: the official SDK, sequential pages, one request per user."""
+def read_with_msgraph_sdk(config: Path, mode: str = "sdk") -> dict[str, Any]:
+    """The official SDK three ways: "sdk" the straightforward one (sequential pages, then one awaited
+    request per user); "sdk-concurrent" the same requests under asyncio.gather with a semaphore of
+    SDK_CONCURRENCY; "sdk-batch" its HTTP pipeline with raw responses and $batch (`batched`)."""
     import asyncio
     import ssl
 
@@ -171,6 +136,37 @@ def read_with_msgraph_sdk(config: Path) -> dict[str, Any]:
     async def count(request: httpx.Request) -> None:
         sent["n"] += 1
 
+    async def batched(http: Any, ids: list[str]) -> list[Any]:
+        """The SDK's HTTP pipeline (its middleware: retry, redirect, headers) with raw responses and
+        $batch of 20 on /beta (per-user MFA is beta only, §5.1; a beta path in a v1.0 batch is a 405,
+        §8.1), SDK_CONCURRENCY batches in flight; inner 429s are sent again after their Retry-After."""
+        gate = asyncio.Semaphore(SDK_CONCURRENCY)
+        found: dict[str, Any] = {}
+
+        async def send(chunk: list[str]) -> list[tuple[str, float]]:
+            body = {"requests": [{"id": str(n), "method": "GET", "url": f"/users/{uid}/authentication/requirements"}
+                                 for n, uid in enumerate(chunk)]}
+            async with gate:
+                answer = await http.post(f"{settings.cloud.graph_url}/beta/$batch", json=body,
+                                         headers={"Authorization": f"Bearer {tokens.token(resource_)}"})
+            again = []
+            for item in answer.json()["responses"]:
+                uid = chunk[int(item["id"])]
+                if item["status"] == 429:
+                    again.append((uid, float((item.get("headers") or {}).get("Retry-After", "1"))))
+                else:
+                    found[uid] = (item.get("body") or {}).get("perUserMfaState")
+            return again
+
+        todo = ids
+        while todo:
+            retry = [r for part in await asyncio.gather(*(send(todo[i:i + 20]) for i in range(0, len(todo), 20)))
+                     for r in part]
+            if retry:
+                await asyncio.sleep(max(wait for _, wait in retry))
+            todo = [uid for uid, _ in retry]
+        return [found[uid] for uid in ids]
+
     async def run() -> dict[str, Any]:
         ctx = ssl.create_default_context(cafile=str(settings.cloud.ca_bundle))
         http = httpx.AsyncClient(verify=ctx, trust_env=False, event_hooks={"request": [count]}, timeout=60)
@@ -189,15 +185,29 @@ def read_with_msgraph_sdk(config: Path) -> dict[str, Any]:
         while page.odata_next_link:
             page = await client.users.with_url(page.odata_next_link).get()
             ids += [u.id for u in page.value]
+        async def one(uid: str) -> Any:
+            beta = f"{settings.cloud.graph_url}/beta/users/{uid}/authentication/requirements"
+            answer = await client.users.by_user_id(uid).authentication.with_url(beta).get()
+            return answer.additional_data.get("perUserMfaState")
+
         ga_query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
             filter=f"roleDefinitionId eq '{GA}'", expand=["principal"])
         admins = await client.role_management.directory.role_assignments.get(
             request_configuration=RequestConfiguration(query_parameters=ga_query))
-        states = []
-        for uid in ids:
-            beta = f"{settings.cloud.graph_url}/beta/users/{uid}/authentication/requirements"
-            answer = await client.users.by_user_id(uid).authentication.with_url(beta).get()
-            states.append(answer.additional_data.get("perUserMfaState"))
+        if mode == "sdk":
+            states = []
+            for uid in ids:
+                states.append(await one(uid))
+        elif mode == "sdk-concurrent":
+            gate = asyncio.Semaphore(SDK_CONCURRENCY)
+
+            async def bounded(uid: str) -> Any:
+                async with gate:
+                    return await one(uid)
+
+            states = list(await asyncio.gather(*(bounded(uid) for uid in ids)))
+        else:
+            states = await batched(http, ids)
         wall = time.perf_counter() - started
         return {"users": len(ids), "mfa_states": sum(1 for s in states if s), "ga_holders": len(admins.value),
                 "wall_seconds": round(wall, 2), "requests": sent["n"], "peak_rss_mb": peak_rss_mb()}
@@ -222,44 +232,47 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--sdk-sizes", default=",".join(map(str, SDK_SIZES)))
-    parser.add_argument("--latency", default="50ms")
-    parser.add_argument("--child", choices=("closegate", "sdk"))
+    parser.add_argument("--child", choices=("closegate", "sdk", "sdk-concurrent", "sdk-batch"))
     parser.add_argument("--config", type=Path)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.child:
-        reader = read_with_closegate if args.child == "closegate" else read_with_msgraph_sdk
-        print(json.dumps(reader(args.config)))
+        result = read_with_closegate(args.config) if args.child == "closegate" else \
+            read_with_msgraph_sdk(args.config, args.child)
+        print(json.dumps(result))
         return {}
     headline: dict[str, Any] = {}
+    rows: list[Row] = []
     sdk_sizes = {int(s) for s in args.sdk_sizes.split(",") if s}
     for size in (int(s) for s in args.sizes.split(",") if s):
-        with served(size, args.latency) as config:
-            ours = child("closegate", config)
-            rate = _rate(ours["limits"], ours["users"])
-            floor = needed_resource_units(ours["users"]) / rate if rate else 0.0
-            row = {
-                "users": ours["users"], "requests": ours["requests"], "minimum": minimum_requests(ours["users"]),
-                "requests_vs_min": round(ours["requests"] / minimum_requests(ours["users"]), 3),
-                "wall_s": ours["wall_seconds"], "throttle_floor_s": round(floor, 1),
-                "wall_vs_floor": round(ours["wall_seconds"] / floor, 2) if floor else None,
-                "throttled_429": ours["throttled"], "resource_units_spent": ours["resource_units"],
-                "peak_rss_mb": ours["peak_rss_mb"],
-            }
-            if size in sdk_sizes:
-                sdk = child("sdk", config)
-                row.update(sdk_wall_s=sdk["wall_seconds"], sdk_requests=sdk["requests"],
-                           sdk_peak_rss_mb=sdk["peak_rss_mb"],
-                           speedup=round(sdk["wall_seconds"] / max(ours["wall_seconds"], 1e-6), 1))
-        headline[f"n={size}"] = row
-        print(f"n={size}: {json.dumps(row)}", flush=True)
-    return headline
-
-
-def _rate(limits: dict[str, Any], users: int) -> float:
-    """Resource units per second allowed for this tenant size (graph-facts §8.3 size classes)."""
-    size = "S" if users < 50 else "M" if users <= 500 else "L"
-    per_window = (limits.get("ru_per_window") or {}).get(size)
-    return per_window / limits["ru_window_seconds"] if per_window else 0.0
+        with served(f"generated:{size}") as emu:
+            ours = child("closegate", emu.config)
+            charged = emu.operator.throttle_stats()
+            kinds = [k for k in ("sdk", "sdk-concurrent", "sdk-batch") if k != "sdk" or size in sdk_sizes]
+            sdks = {kind: child(kind, emu.config) for kind in kinds}
+        needed = needed_resource_units(ours["users"])
+        bucket = ru_bucket(ours["limits"], ours["users"])
+        listing = listing_seconds(ours["users"])
+        floor = max(listing, bucket.seconds(needed))
+        name = f"read n={size:,}"
+        rows += [
+            at_most(name, "closegate wall / floor", round(ours["wall_seconds"] / floor, 3), 1.25,
+                    note=f"wall {ours['wall_seconds']} s, floor {floor:.1f} s = max(listing {listing:.1f} s, "
+                         f"({needed:,} RU - {bucket.burst:,.0f}) / {bucket.refill_per_s:,.0f} RU/s)"),
+            at_most(name, "RU charged / needed", round(charged["resource_units"] / needed, 3), 1.05,
+                    note=f"{charged['resource_units']:,} charged, {charged['throttled']} answered 429"),
+            info(name, "requests / minimum", round(ours["requests"] / minimum_requests(ours["users"]), 3),
+                 note=f"{ours['requests']:,} requests, peak {ours.get('peak_in_flight')} in flight, "
+                      f"peak RSS {ours['peak_rss_mb']} MB"),
+        ]
+        for kind, sdk in sdks.items():
+            rows.append(info(name, f"{kind} wall / closegate wall",
+                             round(sdk["wall_seconds"] / max(ours["wall_seconds"], 1e-6), 2),
+                             note=f"{kind} {sdk['wall_seconds']} s, {sdk['requests']:,} requests, "
+                                  f"peak RSS {sdk['peak_rss_mb']} MB"))
+        headline[f"n={size}"] = {"closegate": ours, **sdks, "floor_s": round(floor, 2)}
+        for row in rows[-(3 + len(sdks)):]:
+            print(f"{row.benchmark}: {row.figure}: {row.value} {row.status} {row.note}".rstrip(), flush=True)
+    return {**headline, "rows": rows_json(rows)}
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "closegate.commands.doctor",
     "closegate.commands.audit",
     "closegate.commands.report",
+    "closegate.commands.diff",
     "closegate.commands.attest",
     "closegate.commands.remediate",
     "closegate.commands.backup",

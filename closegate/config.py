@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from closegate import tags
+from closegate.closure.policy import SignoffPolicy
+from closegate.config_signing import SIGNING_KEYS, SIGNOFF_KEYS, SigningSettings, signing_settings, signoff_policy
 from closegate.errors import ConfigError
 
 __all__ = [
@@ -25,10 +27,15 @@ __all__ = [
     "RECORD_KEY_ENV",
     "AuthSettings",
     "Cloud",
+    "LocalSettings",
     "Secret",
     "Settings",
+    "SignoffPolicy",
+    "SigningSettings",
     "load_settings",
+    "local_settings",
     "record_key_file",
+    "signing_files",
 ]
 
 AUTH_METHODS = ("client_secret", "certificate", "device_code")
@@ -140,6 +147,10 @@ class Settings:
     # [records] key_file: the key that tags the runs, plans, journals and sign-offs closegate writes
     # (closegate.tags); outside every output folder, so whoever can edit those cannot re-tag them.
     record_key_file: Path = Path("record.key")
+    # [signing]: closegate's PAdES signature on its PDFs (None: unsigned); [signoff]: who may approve
+    # (closegate.config_signing).
+    signing: SigningSettings | None = None
+    signoff: SignoffPolicy = field(default_factory=SignoffPolicy)
     source: Path | None = None  # the file the settings came from, for messages
     emulator: Mapping[str, Any] = field(default_factory=dict)  # [emulator] table, read by tests/demo
 
@@ -159,8 +170,10 @@ _SCHEMA: Mapping[str, frozenset[str]] = {
                        "certificate_password", "send_certificate_chain"}),
     "audit": frozenset({"max_age_minutes"}),
     "backup": frozenset({"dir", "max_age_days", "public_key", "recipient"}),
-    "signoff": frozenset({"required"}),
+    "signoff": SIGNOFF_KEYS,
+    "signing": SIGNING_KEYS,
     "records": frozenset({"key_file"}),
+    "state": frozenset({"dir"}),
     "graph": frozenset({"concurrency", "timeout_seconds"}),
 }
 _FLAG_KEYS = frozenset({"tenant_id", "cloud", "client_id", "client_secret", "auth_method",
@@ -207,6 +220,7 @@ def load_settings(
     timeout = float(_first(given.get("timeout_seconds"), graph_t.get("timeout_seconds"), 30.0))
     if not 1 <= timeout <= 600:
         raise ConfigError(f"graph.timeout_seconds {timeout} is out of range", "use 1 to 600 seconds")
+    signing, policy = _signing(doc, base, env, real_tenant=not cloud.is_custom)
     return Settings(
         tenant_id=tenant_id,
         cloud=cloud,
@@ -220,7 +234,9 @@ def load_settings(
         backup_max_age_days=_int(doc.get("backup", {}).get("max_age_days", 7), "backup.max_age_days", 0, 365),
         backup_public_key=_public_key(doc.get("backup", {}).get("public_key"), base),
         backup_recipient=_recipient(doc.get("backup", {}).get("recipient", "")),
-        signoff_required=_int(doc.get("signoff", {}).get("required", 1), "signoff.required", 0, 10),
+        signoff_required=policy.required,
+        signing=signing,
+        signoff=policy,
         closing_admin_upn=_closing_admin(tenant_t.get("closing_admin")),
         record_key_file=_record_key_file(doc, base, env),
         source=path,
@@ -385,6 +401,56 @@ def _auth(given: Mapping[str, Any], table: Mapping[str, Any], env: Mapping[str, 
     )
 
 
+@dataclass(frozen=True)
+class LocalSettings:
+    """What a command that signs in to nothing needs of the configuration (attest, an offline audit).
+
+    `state_dir` ([state] dir): where attestations are kept, so every `closegate audit` of this
+    configuration finds them whatever its --out (closegate.attestations); default: the file's folder.
+    """
+
+    state_dir: Path
+    record_key_file: Path
+    closing_admin_upn: str | None
+    backup_public_key: Path | None
+    backup_max_age_days: int
+    source: Path | None
+
+
+def local_settings(config_path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> LocalSettings:
+    """The settings of `config_path` that need no credentials; without a file, those of the environment.
+
+    No [auth] is read, so `closegate attest` and `closegate audit --from-backup` run where no secret is.
+    """
+    env = dict(os.environ if environ is None else environ)
+    doc = _read_toml(config_path) if config_path is not None else {}
+    base = config_path.parent if config_path is not None else Path.cwd()
+    tenant = doc.get("tenant", {}).get("id") or env.get("AZURE_TENANT_ID") or ""
+    backup = doc.get("backup", {})
+    return LocalSettings(
+        state_dir=_state_dir(doc, config_path, env, _valid_tenant(str(tenant)) if tenant else ""),
+        record_key_file=_record_key_file(doc, base, env),
+        closing_admin_upn=_closing_admin(doc.get("tenant", {}).get("closing_admin")),
+        backup_public_key=_public_key(backup.get("public_key"), base),
+        backup_max_age_days=_int(backup.get("max_age_days", 7), "backup.max_age_days", 0, 365),
+        source=config_path)
+
+
+def _state_dir(doc: Mapping[str, Any], path: Path | None, env: Mapping[str, str], tenant_id: str) -> Path:
+    """[state] dir (relative to the file), else the file's folder; with no file, a folder per tenant in
+    $XDG_STATE_HOME/closegate, so an environment-only configuration still has one place."""
+    value = doc.get("state", {}).get("dir")
+    if value is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError("state.dir must be a path", 'write dir = "/srv/closegate/contoso"')
+        base = path.parent if path is not None else Path.cwd()
+        return (base / value.strip()).expanduser().resolve()
+    if path is not None:
+        return path.parent.resolve()
+    root = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(root) / "closegate" / "tenants" / (_slug(tenant_id) or "no-tenant")
+
+
 def record_key_file(config_path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
     """The record key's path for a command that loads no full settings (signoff, report, a dry run).
 
@@ -394,6 +460,28 @@ def record_key_file(config_path: Path | None = None, *, environ: Mapping[str, st
     env = dict(os.environ if environ is None else environ)
     doc = _read_toml(config_path) if config_path is not None else {}
     return _record_key_file(doc, config_path.parent if config_path is not None else Path.cwd(), env)
+
+
+def signing_files(config_path: Path | None = None, *,
+                  environ: Mapping[str, str] | None = None) -> tuple[SigningSettings | None, SignoffPolicy]:
+    """[signing] and [signoff] for a command that signs in to no tenant (report, signoff, verify): only
+    those tables and [tenant] cloud are read, so such a command needs no credentials."""
+    env = dict(os.environ if environ is None else environ)
+    doc = _read_toml(config_path) if config_path is not None else {}
+    cloud = doc.get("tenant", {}).get("cloud")
+    base = config_path.parent if config_path is not None else Path.cwd()
+    # Without a cloud in the file (or without a file), the run's own cloud decides (SignoffPolicy.signed_only).
+    return _signing(doc, base, env, real_tenant=None if cloud is None else cloud != "custom")
+
+
+def _signing(doc: Mapping[str, Any], base: Path, env: Mapping[str, str], *,
+             real_tenant: bool | None) -> tuple[SigningSettings | None, SignoffPolicy]:
+    # A real tenant requires signed approvals unless the file says otherwise: a name typed on a command
+    # line proves nothing about who approved. The emulator (cloud = "custom") defaults to unsigned.
+    table = doc.get("signoff", {})
+    required = _int(table.get("required", 1), "signoff.required", 0, 10)
+    return (signing_settings(doc.get("signing", {}), base, env),
+            signoff_policy(table, base, real_tenant=real_tenant, required=required))
 
 
 def _record_key_file(doc: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> Path:

@@ -9,7 +9,8 @@
     │   └── Throttled              429/503 still returned after every retry
     ├── TransportError             connection reset, TLS failure, timeout: nothing usable came back
     ├── MalformedResponse          an answer that does not have the shape Graph documents
-    └── IntegrityError             a run record, plan, journal, backup or report does not verify
+    ├── IntegrityError             a run record, plan, journal, backup or report does not verify
+    └── NotInBackup                an offline audit needs a fact the backup does not hold
 
 Every message is written for the operator: what happened, then what to do. No secret or token is
 ever placed in an exception.
@@ -25,6 +26,7 @@ __all__ = [
     "IntegrityError",
     "MalformedResponse",
     "NotFound",
+    "NotInBackup",
     "PermissionDenied",
     "Throttled",
     "TransportError",
@@ -109,3 +111,7 @@ class MalformedResponse(ClosegateError):
 
 class IntegrityError(ClosegateError):
     """A signed or hashed artifact does not verify."""
+
+
+class NotInBackup(ClosegateError):
+    """An offline audit (closegate.backup.offline) needs a fact the backup does not hold, or holds unreadably."""

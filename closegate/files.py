@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["FILE_MODE", "fsync_directory", "open_private", "write_atomic"]
+__all__ = ["FILE_MODE", "atomic_writer", "fsync_directory", "open_private", "write_atomic"]
 
 FILE_MODE = 0o600
 
@@ -48,6 +50,26 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = FILE_MODE) -> Pat
         raise
     fsync_directory(path.parent)
     return path
+
+
+@contextmanager
+def atomic_writer(path: Path, *, mode: int = FILE_MODE) -> Iterator[IO[bytes]]:
+    """`write_atomic` for a file written in a stream (too large to hold): the handle writes a private
+    temporary file, which replaces `path` only when the block ends without an exception."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
 
 
 def open_private(path: Path, mode: str = "ab") -> IO[bytes]:

@@ -10,6 +10,7 @@ versions, no fact a check reads changed), so no edited or replayed file can stan
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from closegate.digests import changed_facts
 from closegate.models import RunRecord, Status, Verdict, iso
 from closegate.registry import Catalog
 
-__all__ = ["CLOCK_SKEW", "GateDecision", "LiveTenant", "SignoffVerifier", "decide"]
+__all__ = ["CLOCK_SKEW", "Commands", "GateDecision", "LiveTenant", "SignoffVerifier", "decide"]
 
 # A record dated this far in the future of `now` comes from a wrong clock, not from a fresh run.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -45,6 +46,32 @@ class SignoffVerifier(Protocol):
 
 
 @dataclass(frozen=True)
+class Commands:
+    """How the operator runs closegate here, so a reason's command can be pasted as it is (shell-quoted).
+
+    `config` and `out` as the operator gave them (None: ./closegate.toml or the environment, and the
+    default output folder); `run` the run record the sign-offs bind to.
+    """
+
+    config: str | None = None
+    out: str | None = None
+    run: str = "RUN.json"
+
+    def _config(self) -> list[str]:
+        return ["--config", self.config] if self.config else []
+
+    def attest(self, check_id: str) -> str:
+        return shlex.join(["closegate", "attest", check_id, *self._config(), "--by", "NAME (ROLE)",
+                           "--statement", "WHAT WAS CHECKED AND FOUND"])
+
+    def audit(self) -> str:
+        return shlex.join(["closegate", "audit", *self._config(), *(["--out", self.out] if self.out else [])])
+
+    def legal_signoff(self) -> str:
+        return shlex.join(["closegate", "signoff", "--legal", "--run", self.run, "--by", "NAME", "--role", "ROLE"])
+
+
+@dataclass(frozen=True)
 class LiveTenant:
     """The tenant closegate is signed in to right now, as re-read just before deciding."""
 
@@ -64,7 +91,7 @@ def _live_reasons(record: RunRecord, live: LiveTenant, confirmation: str | None)
 
 
 def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
-                    now: datetime, legal_signed: bool) -> list[str]:
+                    now: datetime, legal_signed: bool, commands: Commands) -> list[str]:
     reasons: list[str] = []
     for spec in catalog.blocking:
         result = record.result(spec.id)
@@ -75,11 +102,12 @@ def _result_reasons(record: RunRecord, catalog: Catalog, attestations: Sequence[
         elif result.status is Status.FAIL and spec.legal_signoff:
             if not legal_signed:
                 reasons.append(f"{spec.id} failed: {result.message}; or a person in a legal role accepts it with "
-                               "`closegate signoff --legal --run RUN.json --by NAME --role ROLE`")
+                               f"`{commands.legal_signoff()}`")
         elif result.status is Status.FAIL:
             reasons.append(f"{spec.id} failed: {result.message}")
         elif result.status is Status.ATTEST:
-            reasons.append(f"{spec.id} needs an attestation: record one with `closegate attest {spec.id}` and audit again")
+            reasons.append(f"{spec.id} needs an attestation: record one with `{commands.attest(spec.id)}`, then audit "
+                           f"again with `{commands.audit()}`")
     for result in record.results:
         if result.status is Status.ERROR:
             reasons.append(f"{result.check_id} could not be decided: {(result.error or {}).get('cause', result.message)}")
@@ -105,13 +133,13 @@ def _ready(record: RunRecord, catalog: Catalog, legal_signed: bool) -> bool:
 
 
 def _fresh_reasons(record: RunRecord, fresh: RunRecord, catalog: Catalog, attestations: Sequence[Attestation] | None,
-                   now: datetime, already: Sequence[str], legal_signed: bool) -> list[str]:
+                   now: datetime, already: Sequence[str], legal_signed: bool, commands: Commands) -> list[str]:
     """What the audit just run says, and how it differs from the signed run."""
     reasons: list[str] = []
     if not fresh.complete:
         reasons.append("the audit run before acting was partial: it must run the full catalog")
-    reasons += [f"the audit just run: {r}" for r in _result_reasons(fresh, catalog, attestations, now, legal_signed)
-                if r not in already]
+    reasons += [f"the audit just run: {r}"
+                for r in _result_reasons(fresh, catalog, attestations, now, legal_signed, commands) if r not in already]
     said, says = record.verdict.value.replace("_", " "), fresh.verdict.value.replace("_", " ")
     if not _ready(fresh, catalog, legal_signed):
         reasons.append(f"the audit just run says {says} (the signed run says {said}): the tenant is not ready")
@@ -142,6 +170,7 @@ def decide(
     live: LiveTenant | None = None,
     confirmation: str | None = None,
     fresh: RunRecord | None = None,
+    commands: Commands = Commands(),
 ) -> GateDecision:
     """Open only if every blocking check of the full catalog is PASS (or not applicable) in one fresh,
     complete run without any ERROR or ATTEST, every attestation used is still in force, the required
@@ -156,8 +185,16 @@ def decide(
     `confirmation`: what the operator typed; None when not asked yet (it is asked only once the rest is open).
     `fresh`: the audit `close` ran just now; None when deciding from files alone. Whatever the run
     record says, the gate opens for `close` only on what this audit found.
+    `commands`: how the operator runs closegate, for the commands the reasons quote.
+    An offline run (`audit --from-backup`) never opens it, as the signed run or as the fresh one.
     """
     reasons: list[str] = []
+    for which, run in (("the run", record), ("the audit just run", fresh)):
+        if run is not None and run.offline is not None:
+            # A backup shows the tenant as it was; only a run against the tenant itself may open the gate.
+            reasons.append(f"{which} was evaluated offline from the backup in {run.offline.get('backup')} "
+                           f"(manifest sha256 {str(run.offline.get('manifest_sha256'))[:16]}): it says what the "
+                           "tenant was, not what it is; audit the live tenant")
     if not record.complete:
         only, skip = record.selection.get("only", []), record.selection.get("skip", [])
         chosen = f"--only {','.join(only)}" if only else f"--skip {','.join(skip)}"
@@ -171,9 +208,9 @@ def decide(
     elif age < -CLOCK_SKEW:
         reasons.append(f"the run ended {iso(record.ended)}, in the future of this machine's clock {iso(now)}")
     legal_signed = signoffs is not None and bool(signoffs.legal(record.run_id, now))
-    reasons.extend(_result_reasons(record, catalog, attestations, now, legal_signed))
+    reasons.extend(_result_reasons(record, catalog, attestations, now, legal_signed, commands))
     if fresh is not None:
-        reasons.extend(_fresh_reasons(record, fresh, catalog, attestations, now, reasons, legal_signed))
+        reasons.extend(_fresh_reasons(record, fresh, catalog, attestations, now, reasons, legal_signed, commands))
     if signoffs is not None:
         reasons.extend(signoffs.reasons(record.run_id, now))
     if live is not None:

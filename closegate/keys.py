@@ -3,7 +3,8 @@
 Run records, backups, sign-offs and GO certificates can be signed with an Ed25519 key, and reports,
 certificates and the terminal show who signed. One reader and one fingerprint format serve all of them,
 so the same key is recognisably the same key on every document: `SHA256:` followed by the unpadded
-base64 of the SHA-256 of the 32 raw public-key bytes (the form OpenSSH shows for keys).
+base64 of the SHA-256 of the 32 raw public-key bytes (the form OpenSSH shows for keys). X.509
+certificates (PDF signatures) are named the same way, over their DER bytes (`digest_fingerprint`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from closegate.errors import ConfigError
 
 __all__ = [
+    "digest_fingerprint",
     "fingerprint",
     "load_private_key",
     "load_public_key",
@@ -104,5 +106,9 @@ def fingerprint(key: Ed25519PublicKey | Ed25519PrivateKey | str) -> str:
         if parsed is None:
             return ""
         key = parsed
-    digest = hashlib.sha256(raw_public_bytes(key)).digest()
-    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+    return digest_fingerprint(raw_public_bytes(key))
+
+
+def digest_fingerprint(data: bytes) -> str:
+    """`SHA256:<base64>` of any bytes: a key's raw public bytes, or a certificate's DER."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii").rstrip("=")

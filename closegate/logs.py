@@ -22,6 +22,7 @@ from typing import Any
 from closegate.errors import ConfigError
 
 __all__ = [
+    "DOCUMENT_LIBRARIES",
     "REDACTED",
     "JsonLinesFormatter",
     "RedactingFilter",
@@ -35,7 +36,13 @@ REDACTED = "[REDACTED]"
 LOGGER = "closegate"
 # Loggers whose records are worth keeping: closegate's own, urllib3's request lines (method, URL,
 # status; never headers) and msal's sign-in narrative at INFO.
-_SOURCES: Mapping[str, int] = {LOGGER: logging.DEBUG, "urllib3": logging.DEBUG, "msal": logging.INFO}
+# The PDF and font libraries log each oddity of a damaged file as a WARNING, and with no handler Python's
+# last resort prints every one on stderr: a page of "Ignoring wrong pointing object" for one corrupt PDF.
+# closegate states the outcome in one line itself ("the PDF cannot be read"), so their records go only
+# to --log-file, where they are kept.
+DOCUMENT_LIBRARIES = ("pypdf", "pyhanko", "pyhanko_certvalidator", "fontTools", "weasyprint")
+_SOURCES: Mapping[str, int] = {LOGGER: logging.DEBUG, "urllib3": logging.DEBUG, "msal": logging.INFO,
+                               **dict.fromkeys(DOCUMENT_LIBRARIES, logging.WARNING)}
 
 # Keys whose values are secret whatever they look like (matched case-insensitively, as substrings).
 _SECRET_KEYS = re.compile(
@@ -62,8 +69,10 @@ _PAIRS = re.compile(
 )
 _MIN_SECRET = 6  # shorter "secrets" would redact ordinary words; config refuses none this short anyway
 
-# Library practice: without a configured file, closegate's records go nowhere (not to stderr).
-logging.getLogger(LOGGER).addHandler(logging.NullHandler())
+# Library practice: without a configured file, closegate's records go nowhere (not to stderr); nor do
+# the document libraries' (a NullHandler keeps Python's last-resort stderr handler away from them).
+for _name in (LOGGER, *DOCUMENT_LIBRARIES):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 _known: set[str] = set()
 _known_lock = threading.Lock()

@@ -16,6 +16,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from closegate.errors import IntegrityError
+from closegate.record_objects import object_lists, outline
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -41,7 +42,10 @@ __all__ = [
 
 # 2: `fact_digests`, what each fact the checks read looked like, so `close` can tell whether the
 # tenant changed since the run its sign-offs are bound to.
-SCHEMA_VERSION = 2
+# 3: evidence lists longer than record_objects.INLINE_LIMIT live in a side file beside run.json
+# (run.objects.jsonl.gz);
+# the record holds a stub (count, SHA-256, first objects) in their place and `object_lists` says so.
+SCHEMA_VERSION = 3
 
 
 class Status(Enum):
@@ -212,7 +216,7 @@ class CheckResult:
             "blocking": self.blocking,
             "status": self.status.value,
             "message": self.message,
-            "evidence": jsonable(self.evidence),
+            "evidence": outline(self.evidence, self.check_id, jsonable),
             "doc_url": self.doc_url,
             "fix": self.fix,
             "duration_ms": self.duration_ms,
@@ -292,6 +296,9 @@ class RunRecord:
     earliest_closure: ClosureDate
     # fact name -> {"sha256", "count"} (or {"error"}) of every fact the checks read (closegate.runner).
     fact_digests: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # An offline run (`audit --from-backup`): {"backup": directory, "manifest_sha256": ..., "taken": ...}.
+    # Its facts are a backup's, not the tenant's: the gate never opens on it (closegate.gate).
+    offline: Mapping[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -303,8 +310,18 @@ class RunRecord:
 
     def body(self) -> dict[str, Any]:
         """The record as JSON data, without `run_id` (the part the hash covers)."""
+        # Built once (a record is a value): a million-object record digests its lists once, not per call.
+        cached: dict[str, Any] | None = self.__dict__.get("_body")
+        if cached is None:
+            cached = self.__dict__["_body"] = self._build_body()
+        return dict(cached)
+
+    def _build_body(self) -> dict[str, Any]:
         closure = self.earliest_closure
+        # Written only when set, so every live record keeps the run id it always had.
+        offline = {"offline": jsonable(self.offline)} if self.offline is not None else {}
         return {
+            **offline,
             "schema_version": self.schema_version,
             "tool_version": self.tool_version,
             "tenant": asdict(self.tenant),
@@ -319,6 +336,7 @@ class RunRecord:
             "results": [r.to_json() for r in self.results],
             "request_stats": jsonable(self.request_stats),
             "fact_digests": jsonable(self.fact_digests),
+            **self._object_lists(),
             "earliest_closure": {
                 "date": iso(closure.date) if closure.date else None,
                 "reason": closure.reason,
@@ -326,8 +344,19 @@ class RunRecord:
             },
         }
 
+    def _object_lists(self) -> dict[str, Any]:
+        # Present only when a list is long: the record then needs its side file (record_objects.side_file).
+        lists = [(key, len(items)) for key, items in object_lists(self.results)]
+        if not lists:
+            return {}
+        return {"object_lists": {"lists": len(lists), "objects": sum(n for _, n in lists)}}
+
     def canonical_bytes(self) -> bytes:
-        return json.dumps(self.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        cached: bytes | None = self.__dict__.get("_canonical")
+        if cached is None:
+            cached = json.dumps(self.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            self.__dict__["_canonical"] = cached
+        return cached
 
     @property
     def run_id(self) -> str:
@@ -365,6 +394,7 @@ class RunRecord:
                 tuple(closure["check_ids"]),
             ),
             fact_digests=data["fact_digests"],
+            offline=data["offline"] if isinstance(data.get("offline"), dict) else None,
         )
         if record.run_id != data.get("run_id"):
             raise IntegrityError(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from closegate.errors import ConfigError, IntegrityError
 from closegate.files import write_atomic
 from closegate.keys import fingerprint, public_key_from_text, public_key_text
-from closegate.models import SCHEMA_VERSION, RunRecord
+from closegate.models import SCHEMA_VERSION, RunRecord, jsonable
+from closegate.record_objects import attach, object_lists, side_file, write_side_file
 from closegate.tags import RecordKey, installation_key
 
 __all__ = [
@@ -89,9 +91,18 @@ def tagged_json(record: RunRecord, key: RecordKey | None = None) -> dict[str, An
 def write_record(record: RunRecord, out_dir: Path, key: RecordKey | None = None, *, name: str = RUN_FILE) -> Path:
     """DIR/run.json, atomically, durably and tagged (it is the file approvals and signatures bind to).
 
-    `key`: the record key of the configuration in use; None: the installation's default one."""
+    Its long object lists go first to the side file beside it (closegate.record_objects), whose digests
+    the record's hash covers; a side file left from an earlier record of the same name is removed, so
+    no record is ever read with another's lists. `key`: the record key of the configuration in use;
+    None: the installation's default one."""
+    path = Path(out_dir) / name
     text = json.dumps(tagged_json(record, key), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return write_atomic(Path(out_dir) / name, text)
+    lists = list(object_lists(record.results))
+    if lists:
+        write_side_file(lists, side_file(path), jsonable)
+    else:
+        side_file(path).unlink(missing_ok=True)
+    return write_atomic(path, text)
 
 
 def write_signature(record: RunRecord, key: Ed25519PrivateKey, out_dir: Path) -> Path:
@@ -122,7 +133,10 @@ def read_record(path: Path, key: RecordKey | None = None, *, warn: Callable[[str
         raise ConfigError(f"{path} has run record schema version {data.get('schema_version')!r}, "
                           f"this closegate reads {SCHEMA_VERSION}", "verify it with the closegate that wrote it")
     try:
-        record = RunRecord.from_json(data)
+        # The stubs become ObjectLists in a copy: the tag below is checked over the JSON as written.
+        readable = {**data, "results": copy.deepcopy(data["results"])}
+        attach(readable["results"], side_file(Path(path)))
+        record = RunRecord.from_json(readable)
     except IntegrityError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

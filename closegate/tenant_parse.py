@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,7 +20,7 @@ __all__ = [
     "application", "as_bool", "as_datetime", "as_int", "as_list", "as_str", "azure_subscription",
     "company_subscription", "deleted_item", "domain", "group", "organization", "parse_conditional_access",
     "parse_usage_csv", "per_user_mfa", "principal_kind", "registration_detail", "report_settings",
-    "role_assignment", "security_defaults", "service_principal", "subscribed_sku", "user", "via_group",
+    "role_assignment", "security_defaults", "service_principal", "subscribed_sku", "usage_rows", "user", "via_group",
 ]
 
 _MISSING = object()
@@ -121,21 +122,32 @@ _COLUMNS = {
 
 def parse_usage_csv(report: str, body: bytes) -> tuple[f.UsageRow, ...]:
     """Rows of a usage-report CSV, read by header name: Microsoft's samples disagree on column order."""
-    owner, display, site, count = _COLUMNS[report]
     reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig", errors="replace")))
-    needed = [c for c in (owner, display, site, count, "Storage Used (Byte)", "Is Deleted") if c]
-    missing = [c for c in needed if c not in (reader.fieldnames or ())]
-    if missing:
-        raise MalformedResponse(f"the {report} usage report lacks the column(s) {', '.join(missing)}",
-                                "report this; the CSV format may have changed")
+    _require_columns(report, reader.fieldnames or ())
+    return usage_rows(report, reader)
+
+
+def usage_rows(report: str, lines: Iterable[Mapping[str, str | None]]) -> tuple[f.UsageRow, ...]:
+    """Usage rows from a report's lines keyed by column name (a CSV read live, or a backup's records)."""
+    owner, display, site, count = _COLUMNS[report]
     rows = []
-    for line in reader:
+    for line in lines:
+        _require_columns(report, tuple(line))
         rows.append(f.UsageRow(
             report=report, owner_principal_name=line[owner] or "", owner_display_name=line[display] or "",
             site_url=(line[site] or None) if site else None, storage_bytes=_number(line["Storage Used (Byte)"]),
             item_count=_number(line[count]), is_deleted=(line["Is Deleted"] or "").strip().lower() == "true",
             last_activity=line.get("Last Activity Date") or None))
     return tuple(rows)
+
+
+def _require_columns(report: str, columns: Sequence[str]) -> None:
+    owner, display, site, count = _COLUMNS[report]
+    needed = [c for c in (owner, display, site, count, "Storage Used (Byte)", "Is Deleted") if c]
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise MalformedResponse(f"the {report} usage report lacks the column(s) {', '.join(missing)}",
+                                "report this; the CSV format may have changed")
 
 
 def _number(text: str | None) -> int:

@@ -5,14 +5,16 @@ Approving a report means approving the closure of the tenant on the strength of 
 undecided, and the only failure it ever accepts is that of a check a legal sign-off may accept (the
 active legal holds, CG-019). A run outside that is one no sign-off can help: its sign-off page says
 so and offers no approver box and no PDF signature field, so nobody signs a NOT READY report thinking
-it approves a closure. This mirrors the gate's rule on the run record alone (reporting may not import
-the gate); tests/reporting/test_report_approval.py holds the two to the same cases.
+it approves a closure. Whether it may be approved is closegate.closure.policy.approval_refusal's rule, the one `closegate
+signoff` applies (reporting may not import the gate); this module only says it in a signer's words, and
+tests/reporting/test_report_approval.py holds it to the gate's cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from closegate.closure.policy import approval_refusal
 from closegate.models import RunRecord, Status, Verdict
 
 __all__ = ["Approval", "approval"]
@@ -31,8 +33,8 @@ def _ids(ids: list[str]) -> str:
 
 def approval(record: RunRecord) -> Approval:
     verdict = record.verdict
-    if verdict is Verdict.READY:
-        return Approval(True, "")
+    if not approval_refusal(record):
+        return Approval(True, "", legal_only=verdict is not Verdict.READY)
     failed = [r for r in record.results if r.blocking and r.status is Status.FAIL]
     others = [r.check_id for r in failed if not r.legal_signoff]
     errors = [r.check_id for r in record.results if r.status is Status.ERROR]
@@ -46,8 +48,8 @@ def approval(record: RunRecord) -> Approval:
         reasons.append(f"{len(attest)} check(s) still need an attestation ({_ids(attest)})")
     if not record.complete:
         reasons.append("the run did not include the full catalog (--only or --skip)")
-    if not reasons:  # NOT READY on the legal holds alone: a legal sign-off of this run may accept them
-        return Approval(True, "", legal_only=True)
+    if not reasons:  # refused for a reason the list above does not name: say the policy's own words
+        reasons.append(approval_refusal(record))
     label = verdict.value.replace("_", " ")
     return Approval(False, f"This run cannot be approved: its verdict is {label} because "
                            f"{'; '.join(reasons)}. No sign-off of this run can open the gate. Fix what the "

@@ -15,6 +15,7 @@ from datetime import datetime
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
+from closegate.keys import fingerprint
 from closegate.models import parse_time
 from closegate.reporting.html import GENERATOR, environment
 
@@ -30,7 +31,10 @@ __all__ = ["render_go_certificate_html", "render_go_certificate_pdf", "sign_go_c
 
 def render_go_certificate_html(certificate: Mapping[str, Any]) -> str:
     """`certificate` is GoCertificate.to_json() (closegate.closure.certificate)."""
-    view = {**certificate, "generator": GENERATOR}
+    signature = certificate.get("signature") or {}
+    # The signing key is shown as every key is shown (closegate.keys), never as its raw base64.
+    view = {**certificate, "generator": GENERATOR,
+            "signature_fingerprint": fingerprint(str(signature.get("public_key", ""))) if signature else ""}
     return environment().get_template("go_certificate.html.j2").render(c=view)
 
 

@@ -35,8 +35,8 @@ class PdfApproval:
 
     field: str
     approver: Approver  # the box it fills, as printed (blank name and role when none was named)
-    signer: str  # the certificate's subject: who signed, as their certificate says
-    fingerprint: str  # SHA-256 of the signer's certificate (DER), hex
+    signer: str  # the certificate's subject (RFC 4514): who signed, as their certificate says
+    fingerprint: str  # the signer's certificate, SHA256:<base64> of its DER (closegate.keys' one format)
     signing_time: datetime | None  # claimed by the signer's tool (/M); no timestamp authority vouches for it
     revision: int
     trusted: bool

@@ -11,7 +11,6 @@ Revocation is not checked: closegate validates offline (no OCSP or CRL fetching)
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,9 +27,10 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from closegate.keys import digest_fingerprint
 from closegate.reporting.pades import SIGNATURE_FIELD
 
-__all__ = ["PdfRevisions", "SignatureCheck", "certificate_fingerprint", "check_signatures", "read_revisions"]
+__all__ = ["PdfRevisions", "SignatureCheck", "certificate_fingerprint", "certificate_subject", "check_signatures", "read_revisions"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class SignatureCheck:
 
     field: str
     revision: int  # 1-based, as a person counts: the report itself is revision 1
-    signer: str  # the certificate's subject
-    fingerprint: str  # SHA-256 of the signer's certificate (DER), hex
+    signer: str  # the certificate's subject, RFC 4514 ("CN=Carla Díaz,O=Contoso Ltd"): how an allow-list names it
+    fingerprint: str  # the signer's certificate (DER) in closegate's one format, SHA256:<base64> (closegate.keys)
     signing_time: datetime | None  # the time the signer claims (/M): no timestamp authority vouches for it
     trusted: bool | None  # the chain reaches a trust anchor; None when no anchors were given
     problem: str
@@ -54,7 +54,7 @@ class SignatureCheck:
         """The one line saying this signer is not trusted, or "" when it is (or trust was not judged)."""
         if self.trusted is not False:
             return ""
-        return (f"the signature in field {self.field!r} by {self.signer} (certificate {self.fingerprint[:16]}) "
+        return (f"the signature in field {self.field!r} by {self.signer} (certificate {self.fingerprint}) "
                 f"does not chain to a trust anchor given")
 
 
@@ -84,13 +84,22 @@ def read_revisions(data: bytes) -> PdfRevisions:
             end = eof + len(b"%%EOF")
             end += 2 if data[end:end + 2] == b"\r\n" else 1 if data[end:end + 1] in (b"\n", b"\r") else 0
             ends.append(end)
-    except (PdfError, KeyError, TypeError, AttributeError) as exc:
+    # pyHanko's reader meets a damaged file's xref with whatever its internals raise (an `assert` on the
+    # xref stream's /Type, an index out of range, unbounded recursion): each is "not a readable PDF".
+    except (PdfError, KeyError, TypeError, AttributeError, AssertionError, IndexError, RecursionError,
+            OverflowError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
     return PdfRevisions(data, tuple(ends), reader)
 
 
 def certificate_fingerprint(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
+    """A certificate named as closegate names every key: SHA256:<base64> of its DER (closegate.keys)."""
+    return digest_fingerprint(der)
+
+
+def certificate_subject(der: bytes) -> str:
+    """The certificate's subject as RFC 4514 text, the form `[signoff] allow` compares."""
+    return x509.load_der_x509_certificate(der).subject.rfc4514_string()
 
 
 def _context(anchors: Sequence[x509.Certificate], moment: datetime | None) -> ValidationContext:
@@ -151,7 +160,7 @@ def _check(sig: object, revision: int, anchors: Sequence[x509.Certificate], mome
     claimed = sig.self_reported_timestamp  # type: ignore[attr-defined]
 
     def result(problem: str, trusted: bool | None = None) -> SignatureCheck:
-        return SignatureCheck(str(getattr(sig, "field_name", "")), revision + 1, cert.subject.human_friendly,
+        return SignatureCheck(str(getattr(sig, "field_name", "")), revision + 1, certificate_subject(cert.dump()),
                               certificate_fingerprint(cert.dump()), claimed, trusted, problem)
 
     where = _where(sig, revision)

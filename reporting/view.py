@@ -88,7 +88,8 @@ VERDICT_LABELS: Mapping[Verdict, Label] = {
     Verdict.NOT_READY: Label("not-ready", "NOT READY", "\u2717"),
     Verdict.CANNOT_DETERMINE: Label("cannot-determine", "CANNOT DETERMINE", "?"),
 }
-_SIGNOFF_STATES = {Verification.VERIFIED: "pass", Verification.INVALID: "fail", Verification.UNSIGNED: "na"}
+_SIGNOFF_STATES = {Verification.VERIFIED: "pass", Verification.PDF_SIGNED: "pass", Verification.INVALID: "fail",
+                   Verification.UNSIGNED: "na"}
 _WORST_FIRST = (Status.FAIL, Status.ERROR, Status.ATTEST, Status.PASS, Status.NOT_APPLICABLE)
 
 _STAT_LABELS = {
@@ -214,7 +215,7 @@ class ReportView:
     signoffs: tuple[SignOffView, ...]  # approvals (the [signoff] required kind)
     legal: LegalView | None  # the legal sign-off block, when a legal-hold check failed
     legal_signoffs: tuple[SignOffView, ...]
-    approvers: tuple[ApproverView, ...]
+    approvers: tuple[ApproverView, ...]  # none when the run cannot be approved (reporting.approval)
     approvers_json: str  # the approvers as rendered, in the PDF metadata so a verifier can render them again
     signoffs_shown: int
     language: str

@@ -70,7 +70,8 @@ def test_stays_shut_for_any_error_even_advisory() -> None:
 
 def test_stays_shut_for_an_unattested_item() -> None:
     reasons = shut(record_of(attestations=tuple(a for a in SIGNED if a.item != "CG-015")))
-    assert reasons == ("CG-015 needs an attestation: record one with `closegate attest CG-015` and audit again",)
+    assert reasons == ("CG-015 needs an attestation: record one with `closegate attest CG-015 --by 'NAME (ROLE)' "
+                       "--statement 'WHAT WAS CHECKED AND FOUND'`, then audit again with `closegate audit`",)
 
 
 def test_stays_shut_for_a_failure_and_lists_every_reason() -> None:
@@ -153,3 +154,31 @@ def test_a_fact_either_run_could_not_read_cannot_be_compared() -> None:
     failing = BackedUpTenant().with_(failing={"deleted_users": PermissionDenied("403 on deletedItems")})
     reasons = shut(record_of(), fresh=record_of(failing))
     assert "deleted users cannot be compared with the signed run: it could not be read (PermissionDenied)" in reasons
+
+
+OFFLINE = {"backup": "/srv/backup", "manifest_sha256": "ab" * 32, "taken": "2026-03-01T11:00:00Z",
+           "tenant_id": "t"}
+
+
+def test_stays_shut_for_a_ready_run_evaluated_offline_from_a_backup() -> None:
+    offline = record_of(offline=OFFLINE)
+    assert offline.verdict is record_of().verdict and offline.offline == OFFLINE
+    reasons = shut(offline, attestations=SIGNED)
+    assert reasons == ("the run was evaluated offline from the backup in /srv/backup (manifest sha256 "
+                       "abababababababab): it says what the tenant was, not what it is; audit the live tenant",)
+
+
+def test_stays_shut_when_the_audit_run_before_acting_was_offline() -> None:
+    reasons = shut(record_of(), attestations=SIGNED, fresh=record_of(offline=OFFLINE))
+    assert any(r.startswith("the audit just run was evaluated offline") for r in reasons)
+
+
+def test_an_unattested_item_names_the_complete_commands_shell_quoted() -> None:
+    from closegate.gate import Commands
+
+    record = record_of(attestations=())
+    reasons = shut(record, commands=Commands("/my configs/closegate.toml", "out dir", "out dir/run.json"))
+    attest = next(r for r in reasons if r.startswith("CG-013 needs an attestation"))
+    assert attest == ("CG-013 needs an attestation: record one with `closegate attest CG-013 --config "
+                      "'/my configs/closegate.toml' --by 'NAME (ROLE)' --statement 'WHAT WAS CHECKED AND FOUND'`, "
+                      "then audit again with `closegate audit --config '/my configs/closegate.toml' --out 'out dir'`")

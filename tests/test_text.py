@@ -32,3 +32,28 @@ def test_reports_and_the_terminal_use_the_same_rule() -> None:
     hostile = "\x1b]0;x\x07 \u202eRTL \x00"
     assert xml_safe(hostile) == visible(hostile)
     assert display(hostile) == visible(hostile)
+
+
+def test_cut_shortens_a_long_name_and_says_how_much_was_left_out() -> None:
+    from closegate.text import cut
+
+    assert cut("Alice " + "x" * 131) == "Alice " + "x" * 94 + "…(+37 chars)"
+    assert cut("Alice") == "Alice"
+    assert cut("\x1b]0;x\x07" * 30, limit=6) == "[U+001B]]0;x[U+0007]…(+174 chars)"  # neutralised as well
+
+
+def test_cut_tokens_cuts_only_the_runs_no_one_could_read_and_keeps_the_sentence() -> None:
+    from closegate.text import cut_tokens
+
+    said = cut_tokens(f"3 users remain: {'A' * 10_000}, bob@contoso.com\nand more")
+    assert said == f"3 users remain: {'A' * 200}…(+9801 chars) bob@contoso.com[U+000A]and more"
+    run_id = "ab" * 32
+    assert cut_tokens(f"run {run_id} of /srv/closegate/out/run.json") == f"run {run_id} of /srv/closegate/out/run.json"
+
+
+def test_listed_names_the_first_few_and_counts_the_rest() -> None:
+    from closegate.text import listed
+
+    assert listed(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
+    assert listed(["a", "b"]) == "a, b"
+    assert listed(["Z" * 500]) == "Z" * 100 + "…(+400 chars)"

@@ -71,8 +71,11 @@ class GoCertificate:
 
 
 def _signoff(s: SignOff) -> dict[str, str]:
-    return {"by": s.by, "role": s.role, "when": s.when, "verification": s.verification().value,
-            "key_fingerprint": s.key_fingerprint()}
+    entry = {"by": s.by, "role": s.role, "when": s.when, "verification": s.verification().value,
+             "key_fingerprint": s.key_fingerprint()}
+    if s.certificate:  # a PDF sign-off: whose certificate signed it (its fingerprint is key_fingerprint)
+        entry["certificate"] = s.certificate
+    return entry
 
 
 def issue(record: RunRecord, signoffs: Sequence[SignOff], required: int, final: FinalStep, *, issued: datetime,

@@ -11,6 +11,12 @@ run's hash belong to it. Each entry also carries the keyed tag of the installati
 and serialised by a lock, so two officers signing at once never lose each other's approval. Reports
 render what this module reads; the gate counts with `SignoffRequirement`.
 
+An approval imported from a report the approver signed in their PDF tool (`closegate signoff --pdf`)
+carries no Ed25519 signature: it names the signer's certificate instead (`certificate`, its subject in
+RFC 4514 form, and `certificate_fingerprint`, SHA256:<base64> of its DER), which closegate validated
+against the trust anchors when it recorded it, and `pdf_sha256`, the signed file it came from. Those
+fields are written only when set, so key-based sign-offs keep their shape.
+
 A legal sign-off (category "legal", `closegate signoff --legal`) is a person in a legal role accepting
 the legal holds a run shows (CG-019). The gate counts it for the checks marked `legal_signoff` only: it
 is not one of the `[signoff] required` approvals, and those never accept a hold.
@@ -25,7 +31,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -34,6 +40,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from closegate.closure.policy import SignoffPolicy
 from closegate.errors import ConfigError
 from closegate.files import write_atomic
 from closegate.keys import fingerprint, public_key_from_text, public_key_text
@@ -61,6 +68,7 @@ FILE_NAME = "signoffs.json"
 GENERAL = ""  # an approval of the run, counted toward [signoff] required
 LEGAL = "legal"  # a legal sign-off: accepts the legal holds of the run (closegate.gate)
 _CATEGORIES = frozenset({GENERAL, LEGAL})
+_PDF_FIELDS = ("certificate", "certificate_fingerprint", "pdf_sha256")
 TAG_KIND = "signoff"
 
 
@@ -68,6 +76,7 @@ class Verification(Enum):
     """What a sign-off's signature proves, as a report states it."""
 
     VERIFIED = "signature verified"
+    PDF_SIGNED = "PDF signature validated on import"
     INVALID = "signature does NOT verify"
     UNSIGNED = "not cryptographically signed"
 
@@ -81,11 +90,14 @@ class SignOff:
     signature: str = ""
     public_key: str = ""
     category: str = GENERAL  # GENERAL or LEGAL
+    certificate: str = ""  # PDF sign-offs: the signer's certificate subject (RFC 4514)
+    certificate_fingerprint: str = ""  # and its fingerprint, SHA256:<base64> of the DER (closegate.keys)
+    pdf_sha256: str = ""  # the signed report it was read from
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SignOff:
         fields = {name: data.get(name) or "" for name in ("run_id", "by", "role", "when", "signature", "public_key",
-                                                           "category")}
+                                                           "category", *_PDF_FIELDS)}
         if not all(isinstance(v, str) for v in fields.values()):
             raise ValueError("every sign-off field is a string")
         if not fields["run_id"] or not fields["by"]:
@@ -104,7 +116,8 @@ class SignOff:
 
     def verification(self) -> Verification:
         if not self.signature:
-            return Verification.UNSIGNED
+            # Validated against the trust anchors when imported; the entry's tag says closegate recorded it.
+            return Verification.PDF_SIGNED if self.certificate_fingerprint else Verification.UNSIGNED
         key = public_key_from_text(self.public_key)
         if key is None:
             return Verification.INVALID
@@ -115,8 +128,21 @@ class SignOff:
         return Verification.VERIFIED
 
     def key_fingerprint(self) -> str:
-        """The signer's key in closegate's one fingerprint format (closegate.keys)."""
-        return fingerprint(self.public_key)
+        """The signer's key (or PDF certificate) in closegate's one fingerprint format (closegate.keys)."""
+        return self.certificate_fingerprint or fingerprint(self.public_key)
+
+    def identities(self) -> tuple[str, ...]:
+        """What an allow-list may name this signer by: fingerprint, and a certificate's subject."""
+        if self.certificate_fingerprint:
+            return self.certificate_fingerprint, self.certificate
+        return (self.key_fingerprint(),) if self.signature else ()
+
+    def to_json(self) -> dict[str, str]:
+        data = asdict(self)
+        for name in _PDF_FIELDS:
+            if not data[name]:
+                del data[name]
+        return data
 
 
 def _entries(path: Path) -> list[dict[str, Any]]:
@@ -195,14 +221,20 @@ def append_signoff(directory: Path, signoff: SignOff, key: RecordKey | None = No
     key = key or installation_key()
     with _locked(directory):
         existing = load(directory, key)
-        same = [s for s in for_run(existing, signoff.run_id)
-                if _person(s) == _person(signoff) and s.category == signoff.category]
+        mine = [s for s in for_run(existing, signoff.run_id) if s.category == signoff.category]
+        kind = "a legal sign-off of" if signoff.is_legal else "off"
+        same = [s for s in mine if _person(s) == _person(signoff)]
         if same:
-            kind = "a legal sign-off of" if signoff.is_legal else "off"
             raise ConfigError(f"{signoff.by} already signed {kind} run {signoff.run_id[:16]} on {same[0].when}",
                               "each person signs a run once; another approver signs with their own name")
+        # Distinct people are distinct identities: one certificate or key under a second name is not a second approver.
+        twin = [s for s in mine if _identity(signoff) and _identity(s) == _identity(signoff)]
+        if twin:
+            raise ConfigError(f"{_identity(signoff)} already signed {kind} run {signoff.run_id[:16]} as {twin[0].by}, "
+                              f"so it cannot sign again as {signoff.by}",
+                              "each approver signs with their own certificate or key")
         # The entries already recorded are kept exactly as read: their tags cover their values.
-        data = [*(_entries(path) if path.exists() else []), key.sealed(TAG_KIND, asdict(signoff))]
+        data = [*(_entries(path) if path.exists() else []), key.sealed(TAG_KIND, signoff.to_json())]
         write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 
@@ -211,24 +243,39 @@ def _person(signoff: SignOff) -> str:
     return " ".join(signoff.by.split()).casefold()
 
 
+def _identity(signoff: SignOff) -> str:
+    """The key or certificate that proves who signed, or "" when nothing does."""
+    proven = signoff.verification() in (Verification.VERIFIED, Verification.PDF_SIGNED)
+    return signoff.key_fingerprint() if proven else ""
+
+
 @dataclass(frozen=True)
 class SignoffRequirement:
-    """`required` distinct approvals of the run, each bound to its hash (closegate.gate.SignoffVerifier).
+    """`required` distinct approvals of the run, each bound to its hash (closegate.gate.SignoffVerifier),
+    admitted by the `[signoff]` policy (closegate.closure.policy).
 
-    Distinct means distinct people and distinct keys: one key signing under two names is one approver.
-    A signature that does not verify, a sign-off of another run, and one dated in the future do not count.
+    Distinct means distinct people and distinct identities: one key or certificate signing under two
+    names is one approver. A signature that does not verify, a sign-off of another run, one dated in the
+    future, an unsigned one when the policy requires signatures, and one by an identity outside the
+    allow-list do not count; `reasons` names each of them.
     """
 
     signoffs: Sequence[SignOff]
     required: int
+    policy: SignoffPolicy = field(default_factory=SignoffPolicy)
+
+    def _admitted(self, s: SignOff) -> bool:
+        if self.policy.signatures is True and s.verification() is Verification.UNSIGNED:
+            return False
+        return s.is_legal or self.policy.admits(*s.identities())
 
     def counted(self, run_id: str, now: datetime) -> tuple[SignOff, ...]:
         """The approvals that count toward `required` (legal sign-offs never do)."""
-        return _distinct((s for s in for_run(self.signoffs, run_id) if not s.is_legal), now)
+        return _distinct((s for s in for_run(self.signoffs, run_id) if not s.is_legal and self._admitted(s)), now)
 
     def legal(self, run_id: str, now: datetime) -> tuple[SignOff, ...]:
         """The legal sign-offs of the run that count: valid, not dated in the future, one per person and key."""
-        return _distinct((s for s in for_run(self.signoffs, run_id) if s.is_legal), now)
+        return _distinct((s for s in for_run(self.signoffs, run_id) if s.is_legal and self._admitted(s)), now)
 
     def reasons(self, run_id: str, now: datetime) -> tuple[str, ...]:
         counted = self.counted(run_id, now)
@@ -242,28 +289,43 @@ class SignoffRequirement:
         future = [s.by for s in mine if _future(s, now)]
         if future:
             notes.append(f"dated in the future: {', '.join(future)}")
+        if self.policy.signatures is True:
+            unsigned = [s.by for s in mine if s.verification() is Verification.UNSIGNED]
+            if unsigned:
+                notes.append(f"not signed, and [signoff] signatures = true: {', '.join(unsigned)}")
+        outside = [s.by for s in mine if s.verification() is not Verification.UNSIGNED
+                   and not self.policy.admits(*s.identities())]
+        if outside:
+            notes.append(f"not on the [signoff] allow-list: {', '.join(outside)}")
+        valid = [s for s in mine if s not in counted and self._admitted(s)
+                 and s.verification() is not Verification.INVALID and not _future(s, now)]
+        if valid:
+            notes.append(f"the same person or identity as another approval: {', '.join(s.by for s in valid)}")
         others = sum(1 for s in self.signoffs if s.run_id != run_id)
         if others:
             notes.append(f"{others} sign-off(s) of other runs do not count")
         detail = f" ({'; '.join(notes)})" if notes else ""
+        how = ("`closegate signoff --run RUN.json --pdf SIGNED.pdf`" if self.policy.signatures is True
+               else "`closegate signoff --run RUN.json --by NAME --role ROLE`")
         return (f"{len(counted)} of {self.required} required sign-offs are bound to run {run_id[:16]}{detail}: "
-                f"record them with `closegate signoff --run RUN.json --by NAME --role ROLE`",)
+                f"record them with {how}",)
 
 
 def _distinct(signoffs: Iterable[SignOff], now: datetime) -> tuple[SignOff, ...]:
-    """Valid, not future-dated, one per person and one per key: a key signing under two names is one person."""
+    """Valid, not future-dated, one per person and one per identity: a key or certificate signing under
+    two names is one person."""
     people: set[str] = set()
-    keys: set[str] = set()
+    identities: set[str] = set()
     counted: list[SignOff] = []
     for s in signoffs:
         if s.verification() is Verification.INVALID or _future(s, now):
             continue
-        key = s.key_fingerprint() if s.signature else ""
-        if _person(s) in people or (key and key in keys):
+        identity = _identity(s)
+        if _person(s) in people or (identity and identity in identities):
             continue
         people.add(_person(s))
-        if key:
-            keys.add(key)
+        if identity:
+            identities.add(identity)
         counted.append(s)
     return tuple(counted)
 

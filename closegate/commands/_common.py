@@ -6,7 +6,8 @@ the same way (one line on stderr naming the cause and the fix, exit 2, also logg
 group must log each command's start and outcome when `--log-file` is given. A tenant string is shown
 through `shown` (inside closegate's own rich markup) or `visible` (plain text): both neutralise it with
 closegate.text, the rule the reports use, so a display name can neither drive the terminal nor style
-the output; the root group refuses arguments that are not valid UTF-8 before any command runs.
+the output; a name is shortened with `cut`, a sentence quoting names with `cut_tokens`, a list with
+`listed`. The root group refuses arguments that are not valid UTF-8 before any command runs.
 Option spellings are kept consistent by tests/commands/test_cli_consistency.py rather than by shared
 decorators, so each command's options stay readable where they are declared.
 """
@@ -26,10 +27,10 @@ from rich.markup import escape
 from closegate import keys, logs
 from closegate.errors import ClosegateError
 from closegate.tags import RecordKey
-from closegate.text import visible
+from closegate.text import cut, cut_tokens, listed, visible
 
-__all__ = ["CANNOT_RUN", "ClosegateGroup", "fail", "log_file_option", "read_signing_key", "shown", "visible", "warn",
-           "warn_if_untagged"]
+__all__ = ["CANNOT_RUN", "ClosegateGroup", "cut", "cut_tokens", "fail", "listed", "log_file_option", "read_signing_key",
+           "shown", "visible", "warn", "warn_if_untagged"]
 
 CANNOT_RUN = 2
 

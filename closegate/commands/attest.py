@@ -1,8 +1,9 @@
 """`closegate attest`: record a person's statement about something no API can see (CG-013/014/015/020),
 or that Graph no longer shows once a licence is gone (CG-019/021/022).
 
-The attestation goes into attestations.json beside the run record; the next `closegate audit` turns the
-item's ATTEST into PASS with the attestation as evidence, until it expires.
+The attestation goes into attestations.json in the configuration's state directory ([state] dir, by
+default beside closegate.toml: closegate.attestations), so the next `closegate audit` finds it whatever
+its --out and turns the item's ATTEST into PASS with the attestation as evidence, until it expires.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import click
 
-from closegate.attestations import Attestation, load, save
+from closegate.attestations import FILE_NAME, Attestation, load, save
 from closegate.commands._common import fail, visible
-from closegate.commands.audit import DEFAULT_OUT
+from closegate.config import local_settings
 from closegate.errors import ClosegateError, ConfigError
 from closegate.registry import catalog
+from closegate.session import config_path
 
 __all__ = ["record_attestation", "register"]
 
@@ -51,9 +53,11 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
     @click.option("--statement", required=True, help="What was checked and found, in one sentence.")
     @click.option("--evidence", default="", help="Where the proof is (ticket, screenshot, invoice ids).")
     @click.option("--expires", "expires_days", type=int, default=None, help="Days until the attestation lapses.")
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
-                  help="The audit's output directory; attestations.json is kept there.")
-    def attest(item: str, by: str, statement: str, evidence: str, expires_days: int | None, out: Path) -> None:
+    @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="closegate.toml (default: ./closegate.toml if present); attestations.json is kept in its "
+                       "[state] dir, by default beside it.")
+    def attest(item: str, by: str, statement: str, evidence: str, expires_days: int | None,
+               config: Path | None) -> None:
         """Record a person's attestation of ITEM: what no API can see (CG-013, CG-014, CG-015, CG-020), or
         what Graph no longer shows once a licence is gone (CG-019, CG-021, CG-022).
 
@@ -63,9 +67,10 @@ def register(group: click.Group, clock: Callable[[], datetime] = _utc_now) -> No
               --evidence "invoice list screenshot, ticket 4711" --expires 7
         """
         try:
-            done = record_attestation(out, item.upper(), by, statement, evidence, expires_days, clock())
+            state = local_settings(config_path(config)).state_dir
+            done = record_attestation(state, item.upper(), by, statement, evidence, expires_days, clock())
         except ClosegateError as exc:
             fail(exc)
         until = f", expires {done.expires:%Y-%m-%d}" if done.expires else ""
-        click.echo(visible(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}; "
-                           "run `closegate audit` to apply it"))
+        click.echo(visible(f"{done.item} attested by {done.by} on {done.when:%Y-%m-%d %H:%M} UTC{until}, kept in "
+                           f"{state / FILE_NAME}; run `closegate audit` to apply it"))

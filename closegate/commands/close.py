@@ -26,7 +26,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from closegate.commands._common import CANNOT_RUN, fail, read_signing_key, shown, visible
+from closegate.commands._common import CANNOT_RUN, cut, cut_tokens, fail, read_signing_key, shown, visible, warn
+from closegate.commands._signing import signing_identity
 from closegate.errors import ClosegateError
 from closegate.facts import ORGANIZATION
 from closegate.models import Status
@@ -49,7 +50,7 @@ def _utc_now() -> datetime:
 def _print_shut(reasons: tuple[str, ...], console: Console) -> None:
     console.print(f"[bold red]gate SHUT[/]: {len(reasons)} condition(s) unmet; nothing was changed")
     for reason in reasons:
-        console.print(f"  - {visible(reason)}", markup=False, highlight=False)
+        console.print(f"  - {cut_tokens(reason)}", markup=False, highlight=False)
 
 
 def _print_final(final: FinalStep, console: Console) -> None:
@@ -58,7 +59,7 @@ def _print_final(final: FinalStep, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for a in final.actions:
         table.add_row(a.action_id, str(a.planned), str(a.changed), str(a.already_done), str(a.skipped),
-                      str(a.failed), Text("\n".join(visible(n) for n in a.notes)))
+                      str(a.failed), Text("\n".join(cut_tokens(n) for n in a.notes)))
     console.print(table)
     console.print(f"journal: {final.journal} (head {final.journal_head[:16]})", markup=False)
 
@@ -119,7 +120,7 @@ def _wait(config: Path | None, certificate: GoCertificate, out: Path, poll_secon
 
 def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll_seconds: float,
            timeout_minutes: float, sign_key: Path | None, keep_own_app: bool, console: Console) -> int:
-    from closegate.attestations import load as load_attestations
+    from closegate.attestations import gather
     from closegate.closure import signoffs as signoff_file
     from closegate.closure.certificate import (
         JSON_FILE,
@@ -132,14 +133,15 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
         PortalHandoffCloser,
     )
     from closegate.closure.signoffs import SignoffRequirement
-    from closegate.gate import LiveTenant, decide
+    from closegate.config import local_settings
+    from closegate.gate import Commands, LiveTenant, decide
     from closegate.records import read_record, write_record
     from closegate.registry import catalog
     from closegate.remediation.requirements import live_requirements
-    from closegate.reporting.go_certificate import render_go_certificate_pdf
+    from closegate.reporting.go_certificate import render_go_certificate_pdf, sign_go_certificate_pdf
     from closegate.runner import RunSettings
     from closegate.runner import run as audit
-    from closegate.session import open_session
+    from closegate.session import config_path, open_session
     from closegate.tags import installation_key
 
     # The gate refuses a run or a sign-off this installation did not write, or that was edited after
@@ -161,12 +163,13 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     signoffs = signoff_file.load(out, records_key)
     session = open_session(config)
     settings = session.settings
-    requirement = SignoffRequirement(signoffs, settings.signoff_required)
+    requirement = SignoffRequirement(signoffs, settings.signoff_required, settings.signoff)
+    pdf_signer = signing_identity(settings.signing)  # before acting: a wrong passphrase must stop close here
     org = session.reader().read(ORGANIZATION)  # re-read now: the run must be of the tenant signed in to
     live = LiveTenant(org.id, org.primary_domain)
     max_age = timedelta(minutes=settings.audit_max_age_minutes)
-    attestations = load_attestations(out)
-    console.print(f"auditing {shown(org.display_name)} again before acting: the gate judges the tenant as it is now")
+    attestations = gather(local_settings(config_path(config)).state_dir, out, warn)
+    console.print(f"auditing {shown(cut(org.display_name))} again before acting: the gate judges the tenant as it is now")
     fresh = audit(session.reader(), catalog(), RunSettings(
         attestations=attestations, tenant_id=settings.tenant_id, cloud=settings.cloud.name,
         request_stats=session.stats.snapshot))
@@ -174,18 +177,19 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
 
     def gate(typed: str | None) -> GateDecision:
         return decide(record, catalog(), now=_utc_now(), max_age=max_age, attestations=attestations,
-                      signoffs=requirement, live=live, confirmation=typed, fresh=fresh)
+                      signoffs=requirement, live=live, confirmation=typed, fresh=fresh,
+                      commands=Commands(str(config) if config else None, str(out), str(run)))
 
     decision = gate(confirm)
     if decision.open and confirm is None:
-        console.print(f"the gate is open for run {record.run_id[:16]} of {shown(org.display_name)}. What follows "
+        console.print(f"the gate is open for run {record.run_id[:16]} of {shown(cut(org.display_name))}. What follows "
                       "purges the recycle bin (irreversible) and deletes closegate's own registration.")
         decision = gate(click.prompt(f"Type the primary domain of the tenant to close ({visible(org.primary_domain)})",
                                      err=True))
     if not decision.open:
         _print_shut(decision.reasons, console)
         return SHUT
-    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {shown(org.display_name)} ({shown(org.id)})")
+    console.print(f"[bold green]gate OPEN[/] for run {record.run_id} of {shown(cut(org.display_name))} ({shown(org.id)})")
     for signoff in requirement.legal(record.run_id, _utc_now()):
         failing = [r.check_id for r in record.results if r.status is Status.FAIL and r.legal_signoff]
         console.print(visible(f"legal sign-off by {signoff.by} ({signoff.role}) accepts {', '.join(failing)}: the "
@@ -207,8 +211,12 @@ def _close(config: Path | None, run: Path, confirm: str | None, wait: bool, poll
     certificate = issue(record, requirement.counted(record.run_id, now), settings.signoff_required, final,
                         issued=now, max_age_minutes=settings.audit_max_age_minutes, key=key,
                         legal=legal if accepted else (), accepted=accepted)
-    json_path, pdf_path = write_certificate(certificate, out, render_go_certificate_pdf(certificate.to_json()))
+    pdf = render_go_certificate_pdf(certificate.to_json())
+    if pdf_signer is not None:
+        pdf = sign_go_certificate_pdf(pdf, certificate.to_json(), pdf_signer, signing_time=now)
+    json_path, pdf_path = write_certificate(certificate, out, pdf)
     signed = "signed (Ed25519)" if certificate.signature else "not signed (pass --sign-key to sign it)"
+    signed += f", PDF signed (PAdES) by {pdf_signer.subject}" if pdf_signer is not None else ""
     console.print(f"[bold]GO certificate[/] {certificate.certificate_id}, {signed}: {json_path}, {pdf_path}",
                   highlight=False)
     _print_handoff(final, console)

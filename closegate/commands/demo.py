@@ -105,8 +105,9 @@ def _keep_keys_encrypted(demo: _Demo, config: Path) -> Path:
     keys = demo.out / "keys"
     keys.mkdir(exist_ok=True)
     path = keys / "backup-identity.txt"
-    path.write_text(identity + "\n", "utf-8")
-    path.chmod(0o600)
+    # 0600 from its creation (closegate.files): the age identity decrypts the backup's BitLocker keys, so
+    # it must never exist, even for a moment, readable by others.
+    write_atomic(path, identity + "\n")
     text = config.read_text("utf-8")
     config.write_text(text.replace("[backup]\n", f'[backup]\nrecipient = "{recipient}"\n', 1), "utf-8")
     demo.console.print(f"[backup] recipient = {recipient} (the identity that decrypts is {path})", markup=False)
@@ -252,7 +253,7 @@ def _run_demo(out: Path, console: Console) -> None:
             ("CG-022", "closegate deregistered the 3 Autopilot devices (journal 2-plan); Intune admin center > "
                        "Windows enrollment > Devices lists none"),
         ):
-            demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--out", str(after)])
+            demo.run(["attest", check_id, "--by", "Dana Ops (IT)", "--statement", statement, "--config", config])
 
         demo.step("9. Audit again: NOT READY on the active legal hold alone (CG-019, kept by the backup)")
         demo.run(["audit", "--config", config, "--out", str(after)], expect=(1,))

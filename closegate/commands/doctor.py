@@ -16,7 +16,7 @@ import click
 
 from closegate import facts
 from closegate import permissions as perms
-from closegate.commands._common import fail, visible
+from closegate.commands._common import cut_tokens, fail, visible
 from closegate.config import Settings
 from closegate.errors import ClosegateError, PermissionDenied
 from closegate.facts import (
@@ -200,7 +200,7 @@ def register(group: click.Group) -> None:
             click.echo(json.dumps(_as_json(result), indent=2, sort_keys=True))
         else:
             # Tenant and caller names are the tenant's to choose: each line is neutralised (closegate.text).
-            click.echo("\n".join(visible(line) for line in _render(result)))
+            click.echo("\n".join(cut_tokens(line) for line in _render(result)))
         if result.missing:
             # The one stderr line a script sees; the diagnosis above (stdout) has the per-permission fixes.
             names = sorted({f"{n.resource}:{n.permission}" for n in result.missing})

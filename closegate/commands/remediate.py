@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from closegate.commands._common import fail, shown, visible, warn, warn_if_untagged
+from closegate.commands._common import cut_tokens, fail, shown, visible, warn, warn_if_untagged
 from closegate.commands.audit import DEFAULT_OUT, write_run
 from closegate.errors import ClosegateError, IntegrityError
 from closegate.facts import CALLER
@@ -55,8 +55,8 @@ def _utc_now() -> datetime:
 
 
 def _cell(*lines: str) -> Text:
-    """A table cell of lines from a plan or the tenant: each neutralised, never read as markup."""
-    return Text("\n".join(visible(line) for line in lines))
+    """A table cell of lines from a plan or the tenant: each neutralised, long names cut, never read as markup."""
+    return Text("\n".join(cut_tokens(line) for line in lines))
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -85,14 +85,17 @@ def print_plan(plan: Plan, console: Console) -> None:
 
 def _plan(config: Path | None, run_path: Path | None, out: Path, closing_admin: str | None,
           as_json: bool = False) -> None:
-    from closegate.attestations import load as load_attestations
+    from closegate.attestations import gather
+    from closegate.config import local_settings
+    from closegate.session import config_path
 
     try:
         session = open_session(config)
         key = session.record_key()
         warn_if_untagged(key)
         now = _utc_now()
-        record, reader, new = fresh_run(session, run_path, now, load_attestations(out))
+        record, reader, new = fresh_run(session, run_path, now,
+                                        gather(local_settings(config_path(config)).state_dir, out, warn))
         # The plan first: a plan refused (another tenant, an unknown closing admin) writes nothing,
         # and does not spend the PDF rendering of a run nobody will act on.
         plan = make_plan(record, reader, session, now, closing_admin)
@@ -169,7 +172,7 @@ def _dry_run(config: Path | None, plan_path: Path, step: int | None, purge: bool
         labels = ", ".join(t.label for t in item.targets[:3]) + (" ..." if len(item.targets) > 3 else "")
         marker = "  POINT OF NO RETURN" if item.point_of_no_return else ""
         reversible = "" if item.reversibility is Reversibility.REVERSIBLE else f" [{item.reversibility.value}]"
-        console.print(visible(f"- {item.action_id}: would change {len(item.targets) - done} of {len(item.targets)}"
+        console.print(cut_tokens(f"- {item.action_id}: would change {len(item.targets) - done} of {len(item.targets)}"
                               f"{extra}{reversible}{marker}: {labels}"), markup=False, highlight=False)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -81,16 +81,29 @@ class LogEntry:
 
 
 class RequestLog:
-    """The served requests, oldest first, bounded so a long benchmark cannot exhaust memory."""
+    """The served requests, oldest first, bounded so a long benchmark cannot exhaust memory.
+
+    Beside the bounded entries it keeps an unbounded tally of every write by method, path and status
+    (`writes()`): a benchmark that deletes 100,000 users outgrows the entries, and whether each object
+    was written exactly once must still be answerable from the tenant's side.
+    """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[LogEntry] = deque(maxlen=capacity)
+        self._writes: Counter[tuple[str, str, int]] = Counter()
 
     def add(self, *entries: LogEntry) -> None:
         """Appends together, so a $batch and its inner requests are never split by another thread's."""
         with self._lock:
             self._entries.extend(entries)
+            self._writes.update((e.method, e.path, e.status) for e in entries
+                                if e.method != "GET" and not e.path.endswith("/$batch"))
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Every write answered since the start (or the last clear): method, path, status and how many."""
+        with self._lock:
+            return [{"method": m, "path": p, "status": s, "count": n} for (m, p, s), n in self._writes.items()]
 
     def entries(self) -> list[LogEntry]:
         with self._lock:
@@ -99,6 +112,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._writes.clear()
 
     def as_json(self) -> list[dict[str, Any]]:
         return [asdict(e) for e in self.entries()]

@@ -46,6 +46,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("PUT", "/limits", "set_limits"),
         ("GET", "/requests", "requests"),
         ("DELETE", "/requests", "clear_requests"),
+        ("GET", "/writes", "writes"),
         ("POST", "/subscriptions/(?P<id>[^/]+)/cancel", "cancel_subscription"),
         ("DELETE", "/subscriptions/(?P<id>[^/]+)", "delete_subscription"),
         ("DELETE", "/mfa-providers/(?P<name>.+)", "delete_mfa_provider"),
@@ -169,6 +170,9 @@ class OperatorSurface(TenantOperations):
 
     def _op_requests(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         return self.log.as_json()
+
+    def _op_writes(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.log.writes()
 
     def _op_clear_requests(self, body: dict[str, Any]) -> dict[str, Any]:
         self.log.clear()
@@ -297,6 +301,11 @@ class OperatorClient(OperatorClientOperations):
         """
         log: list[dict[str, Any]] = self._call("GET", "/requests")
         return log if batch_items else [e for e in log if e["batch"] is None]
+
+    def write_tally(self) -> list[dict[str, Any]]:
+        """Every write the tenant answered, batched or not: {"method", "path", "status", "count"} (unbounded)."""
+        tally: list[dict[str, Any]] = self._call("GET", "/writes")
+        return tally
 
     def clear_request_log(self) -> None:
         self._call("DELETE", "/requests")

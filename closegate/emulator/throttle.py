@@ -118,7 +118,7 @@ class Throttle:
         self._ru: dict[tuple[str, str], _Window] = {}
         self._writes: dict[tuple[str, str], _Window] = {}
         self._ca_last: dict[str, float] = {}
-        self._requests = self._spent = self._throttled = 0
+        self._requests = self._spent = self._throttled = self._throttled_units = 0
 
     def admit(self, app_id: str, tenant_id: str, size_class: str, cost: Cost) -> list[tuple[str, str]] | None:
         """None when admitted; otherwise the 429 headers. Usage is logged even when throttled (S28)."""
@@ -132,6 +132,7 @@ class Throttle:
             ru.used += cost.units
             if ru_limit is not None and ru.used > ru_limit:
                 self._throttled += 1
+                self._throttled_units += cost.units
                 return self._headers(ru, now, self.limits.ru_window_seconds, "ReadWrite",
                                      "ResourceUnitLimitExceeded", app_id, tenant_id)
             if cost.writes and self.limits.writes_per_window is not None:
@@ -139,6 +140,7 @@ class Throttle:
                 wr.used += cost.writes
                 if wr.used > self.limits.writes_per_window:
                     self._throttled += 1
+                    self._throttled_units += cost.units
                     return self._headers(wr, now, self.limits.write_window_seconds, "Write",
                                          "WriteLimitExceeded", app_id, tenant_id)
         return None
@@ -152,7 +154,8 @@ class Throttle:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled}
+            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled,
+                    "throttled_resource_units": self._throttled_units}
 
     def admit_conditional_access(self, tenant_id: str) -> bool:
         """§8.3: Conditional Access allows 1 request/s per tenant for all apps."""

@@ -76,6 +76,9 @@ class BucketThrottle:
         self._spent = 0
         self._requests = 0
         self._throttled = 0
+        self._throttled_units = 0  # charged for requests it then refused: the waste a client's pacing causes
+        self._reports = 0  # requests under the identity-and-access reports limit, admitted or not
+        self._reports_throttled = 0
 
     def _bucket(self, key: tuple[str, ...], quota: float, window: float, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)
@@ -115,6 +118,7 @@ class BucketThrottle:
                                ("x-ms-throttle-information", info)]
             if refused is not None:
                 self._throttled += 1
+                self._throttled_units += cost.units
             return refused
 
     def admit_report(self, app_id: str, tenant_id: str, sign_in_activity: bool) -> list[tuple[str, str]] | None:
@@ -129,6 +133,7 @@ class BucketThrottle:
         ]
         with self._lock:
             self._requests += 1
+            self._reports += 1
             refused = None
             for key, quota, window, scope in checks:
                 if quota is None:
@@ -139,6 +144,7 @@ class BucketThrottle:
                                ("x-ms-throttle-scope", f"{scope}/Read/{app_id}/{tenant_id}")]
             if refused is not None:
                 self._throttled += 1
+                self._reports_throttled += 1
             return refused
 
     def admit_conditional_access(self, tenant_id: str) -> bool:
@@ -164,4 +170,6 @@ class BucketThrottle:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled}
+            return {"requests": self._requests, "resource_units": self._spent, "throttled": self._throttled,
+                    "throttled_resource_units": self._throttled_units, "report_requests": self._reports,
+                    "report_requests_throttled": self._reports_throttled}

@@ -46,7 +46,7 @@ _GONE = object()
 class ExecutionOptions:
     step: int | None = None
     purge: bool = False
-    window: int = 200  # objects re-read and written per round (10 batches of 20)
+    window: int | None = None  # objects re-read and written per round; None: WriteQuota.round_size()
     quota: WriteQuota = DOCUMENTED_WRITE_QUOTA
 
 
@@ -65,7 +65,7 @@ class Executor:
         self.plan_protects = plan.scope.protected_ids
         self.options = options
         self.progress = progress
-        self.pacer = pacer or options.quota.pacer(options.window)
+        self.pacer = pacer or options.quota.pacer()
         self.ca_pacer = ca_pacer or Pacer(1.0, 1)  # graph-facts §5.3: 1 request/s per tenant
 
     def run(self) -> list[ItemReport]:
@@ -112,7 +112,7 @@ class Executor:
         pending = [t for t in item.targets if not state.done(self._op(item, t))]
         if len(pending) < len(item.targets):
             report.count(Outcome.DONE_EARLIER, n=len(item.targets) - len(pending))
-        size = self.options.window if effect.batchable else 1
+        size = (self.options.window or self.options.quota.round_size()) if effect.batchable else 1
         done = len(item.targets) - len(pending)
         self.progress(item.title, done, len(item.targets))
         for start in range(0, len(pending), size):

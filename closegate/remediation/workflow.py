@@ -62,6 +62,10 @@ def fresh_run(session: Session, run_path: Path | None, now: datetime,
     if run_path is not None:
         # Refused when edited or not written here: a plan binds to the run it names.
         record = read_record(run_path, session.record_key())
+        if record.offline is not None:
+            raise ConfigError(f"the run {run_path} was evaluated offline from the backup in "
+                              f"{record.offline.get('backup')}: it shows the tenant as it was, and a plan changes it "
+                              "as it is", "run `closegate plan` without --run (it audits the live tenant first)")
         if now - record.ended > max_age:
             minutes = int((now - record.ended).total_seconds() // 60)
             raise ConfigError(f"the run {run_path} is {minutes} minutes old, over the {max_age} limit",

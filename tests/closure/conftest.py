@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from closegate.attestations import FILE_NAME as ATTESTATIONS_FILE
 from closegate.attestations import load as load_attestations
 from closegate.cli import main
 from closegate.commands.audit import write_run
+from closegate.config import local_settings
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
 from closegate.emulator.certs import Pki
@@ -51,11 +53,16 @@ class ReadyTenant:
               clock: Callable[[], datetime] | None = None, skip: frozenset[str] = frozenset()) -> Path:
         """A run record of the tenant now in OUT/run.json (no reports: they are not under test here)."""
         out.mkdir(parents=True, exist_ok=True)
+        # Attestations are kept with the configuration (closegate.attestations): a test sharing the tenant
+        # starts from none, so that what it attests is all there is.
+        state = local_settings(self.config).state_dir
+        (state / ATTESTATIONS_FILE).unlink(missing_ok=True)
         for check_id in attest:
-            result = cli("attest", check_id, "--by", "Dana Ops", "--statement", "checked in the portal", "--out", str(out))
+            result = cli("attest", check_id, "--by", "Dana Ops", "--statement", "checked in the portal", "--config",
+                         str(self.config))
             assert result.exit_code == 0, result.output
         session = open_session(self.config)
-        settings = RunSettings(attestations=load_attestations(out), tenant_id=session.settings.tenant_id,
+        settings = RunSettings(attestations=load_attestations(state), tenant_id=session.settings.tenant_id,
                                cloud=session.settings.cloud.name, skip=skip,
                                clock=clock or (lambda: datetime.now(timezone.utc)))
         return write_run(run(reader(session.reader()), catalog(), settings), out, reports=False)

@@ -25,6 +25,7 @@ from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.reporting.html import render_html
 from closegate.runner import RunSettings, run
+from tests.closure.policies import unsigned_allowed
 from tests.fakes import ATTESTED_READY, NOW, BackedUpTenant, user
 
 FULL = catalog(plugins=False)
@@ -90,14 +91,16 @@ def test_one_person_may_approve_and_sign_for_legal_once_each(tmp_path: Path) -> 
 def test_signoff_legal_names_the_holds_it_accepts_and_refuses_a_run_without_any(tmp_path: Path) -> None:
     record = _record()
     path = write_run(record, tmp_path / "held", reports=False)
-    result = CliRunner().invoke(main, ["signoff", "--legal", "--run", str(path), "--by", "Ada Lovelace",
-                                       "--role", "General counsel"])
+    config = str(unsigned_allowed(tmp_path / "config"))
+    result = CliRunner().invoke(main, ["signoff", "--legal", "--config", config, "--run", str(path), "--by",
+                                       "Ada Lovelace", "--role", "General counsel"])
     assert result.exit_code == 0, result.output
     assert "'Fabrikam litigation hold' (case 'Fabrikam v. Contoso')" in result.output
     (signoff,) = signoff_file.load(path.parent)
     assert signoff.is_legal and signoff.run_id == record.run_id
     clean = write_run(_record(ediscovery_cases=Listing()), tmp_path / "clean", reports=False)
-    refused = CliRunner().invoke(main, ["signoff", "--legal", "--run", str(clean), "--by", "Ada", "--role", "Counsel"])
+    refused = CliRunner().invoke(main, ["signoff", "--legal", "--config", config, "--run", str(clean), "--by", "Ada",
+                                        "--role", "Counsel"])
     assert refused.exit_code == 2 and "no active legal hold for a legal sign-off to accept" in refused.output
 
 

@@ -18,13 +18,17 @@ from closegate.commands.audit import write_run
 from closegate.models import RunRecord
 from closegate.registry import catalog
 from closegate.runner import RunSettings, run
+from tests.closure.policies import unsigned_allowed
 from tests.fakes import NOW, BackedUpTenant
+from tests.test_gate import SIGNED
 
 FULL = catalog(plugins=False)
 
 
 def _record(**changes: object) -> RunRecord:
-    return run(BackedUpTenant(), FULL, replace(RunSettings(clock=lambda: NOW), **changes))  # type: ignore[arg-type]
+    """A READY run (what an approver may approve); `changes` make it another run."""
+    settings = RunSettings(clock=lambda: NOW, attestations=SIGNED)
+    return run(BackedUpTenant(), FULL, replace(settings, **changes))  # type: ignore[arg-type]
 
 
 def _run_file(tmp_path: Path) -> tuple[RunRecord, Path]:
@@ -80,13 +84,15 @@ def test_no_sign_off_is_needed_when_none_is_required() -> None:
 
 def test_signoff_command_appends_a_sign_off_that_the_reports_read(tmp_path: Path) -> None:
     record, path = _run_file(tmp_path)
+    config = str(unsigned_allowed(tmp_path / "config"))
     for name in ("Carla Diaz", "Sam Okafor"):
-        result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", name, "--role", "Approver"])
+        result = CliRunner().invoke(main, ["signoff", "--config", config, "--run", str(path), "--by", name,
+                                           "--role", "Approver"])
         assert result.exit_code == 0, result.output
         assert f"approved run {record.run_id}" in result.output
     recorded = signoff_file.for_run(signoff_file.load(tmp_path), record.run_id)
     assert [s.by for s in recorded] == ["Carla Diaz", "Sam Okafor"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "signoffs.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "run.json", "signoffs.json"]
 
 
 def test_signoff_command_refuses_an_edited_run_record(tmp_path: Path) -> None:
@@ -103,7 +109,8 @@ def test_signoff_command_refuses_an_edited_run_record(tmp_path: Path) -> None:
 def test_the_same_person_cannot_sign_the_same_run_twice(tmp_path: Path) -> None:
     record, path = _run_file(tmp_path)
     append_signoff(tmp_path, make_signoff(record, "Carla Diaz", "Compliance officer", NOW))
-    result = CliRunner().invoke(main, ["signoff", "--run", str(path), "--by", "Carla Diaz", "--role", "Approver"])
+    result = CliRunner().invoke(main, ["signoff", "--config", str(unsigned_allowed(tmp_path / "config")), "--run",
+                                       str(path), "--by", "Carla Diaz", "--role", "Approver"])
     assert result.exit_code == 2 and "already signed off" in result.output
     assert len(signoff_file.load(tmp_path)) == 1
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from closegate.attestations import Attestation, save
 from closegate.cli import main
 from closegate.emulator import Emulator
 from closegate.emulator.builder import ScenarioBuilder
@@ -47,9 +49,12 @@ def test_attested_clean_tenant_without_a_backup_taken_exits_1_on_the_backup_chec
     emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
     keep_only_the_callers_service_principal(emu, emu.apps.read_write.client_id)
     for item in ATTESTED_CLEAN:
-        code, out, _ = invoke("attest", item, "--by", "Dana", "--statement", "none left", "--out", str(tmp_path))
+        code, out, _ = invoke("attest", item, "--by", "Dana", "--statement", "none left", "--config",
+                              str(emu.config_path))
         assert code == 0 and f"{item} attested by Dana" in out
-    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path), "--json", "--no-reports")
+    # Audited into a folder of its own: the attestations are kept with the configuration, not in an --out.
+    code, out, _ = invoke("audit", "--config", str(emu.config_path), "--out", str(tmp_path / "audit"), "--json",
+                          "--no-reports")
     record = json.loads(out)
     assert code == 1
     statuses = {r["check_id"]: r["status"] for r in record["results"]}
@@ -90,18 +95,50 @@ def test_missing_config_exits_2(tmp_path: Path) -> None:
     assert code == 2 and err.startswith("closegate: ")
 
 
+def _config(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "closegate.toml"
+    path.write_text(f'[tenant]\nid = "contoso.onmicrosoft.com"\n{extra}', "utf-8")
+    return path
+
+
 def test_attest_refuses_a_check_the_api_can_see(tmp_path: Path) -> None:
-    code, _, err = invoke("attest", "CG-004", "--by", "Dana", "--statement", "trust me", "--out", str(tmp_path))
+    code, _, err = invoke("attest", "CG-004", "--by", "Dana", "--statement", "trust me", "--config",
+                          str(_config(tmp_path)))
     assert code == 2 and "CG-004 cannot be attested" in err
     assert not (tmp_path / "attestations.json").exists()
 
 
-def test_attest_records_evidence_and_expiry(tmp_path: Path) -> None:
+def test_attest_records_evidence_and_expiry_beside_the_configuration(tmp_path: Path) -> None:
     code, out, _ = invoke("attest", "cg-015", "--by", "Lee (finance)", "--statement", "all invoices paid",
-                          "--evidence", "INV-1,INV-2", "--expires", "30", "--out", str(tmp_path))
+                          "--evidence", "INV-1,INV-2", "--expires", "30", "--config", str(_config(tmp_path)))
     saved = json.loads((tmp_path / "attestations.json").read_text("utf-8"))["attestations"]
-    assert code == 0 and "expires" in out
+    assert code == 0 and "expires" in out and f"kept in {tmp_path.resolve() / 'attestations.json'}" in out
     assert saved[0]["item"] == "CG-015" and saved[0]["evidence"] == "INV-1,INV-2" and saved[0]["expires"]
+
+
+def test_attest_keeps_attestations_in_the_state_dir_the_configuration_names(tmp_path: Path) -> None:
+    config = _config(tmp_path / "conf", '[state]\ndir = "../state"\n')
+    code, _, _ = invoke("attest", "CG-013", "--by", "Dana", "--statement", "no provider", "--config", str(config))
+    assert code == 0 and (tmp_path / "state" / "attestations.json").is_file()
+    assert not (tmp_path / "conf" / "attestations.json").exists()
+
+
+def test_attestations_an_older_version_kept_in_an_out_are_carried_over_once_with_a_message(
+        emulator_factory: Callable[..., Emulator], tmp_path: Path) -> None:
+    emu = emulator_factory(scenario=ScenarioBuilder("Fabrikam"))
+    old = tmp_path / "old-out"
+    save(old, [Attestation("CG-013", "no provider", "Dana", datetime(2026, 1, 1, tzinfo=timezone.utc))])
+    code, out, err = invoke("audit", "--config", str(emu.config_path), "--out", str(old), "--json", "--no-reports")
+    kept = emu.config_path.parent.resolve() / "attestations.json"
+    moved = f"carried 1 of 1 from {old / 'attestations.json'} to {kept}"
+    assert moved in err and "attestations.json.moved" in err
+    assert {r["check_id"]: r["status"] for r in json.loads(out)["results"]}["CG-013"] == "PASS"
+    assert not (old / "attestations.json").exists() and (old / "attestations.json.moved").is_file()
+    again = tmp_path / "next-out"
+    code, out, err = invoke("audit", "--config", str(emu.config_path), "--out", str(again), "--json", "--no-reports")
+    assert "carried" not in err
+    assert {r["check_id"]: r["status"] for r in json.loads(out)["results"]}["CG-013"] == "PASS"
 
 
 def test_demo_is_not_ready_with_the_expected_checks_failing(emulator: Emulator, tmp_path: Path) -> None:

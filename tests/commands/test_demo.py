@@ -8,6 +8,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from closegate.cli import main
@@ -22,6 +23,8 @@ def _demo_keys() -> list[BitLockerKeyRecord]:
     return list(load_scenario("demo").records.bitlocker_keys)
 
 
+# The whole workflow end to end renders a dozen PDFs: minutes on a loaded 2-core machine, ~1 min idle.
+@pytest.mark.timeout(900)
 def test_demo_takes_the_demo_tenant_from_not_ready_to_ready_to_closed(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--out", str(out)])

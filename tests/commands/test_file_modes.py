@@ -36,7 +36,7 @@ def test_audit_backup_plan_remediate_signoff_report_and_close_write_owner_only_f
         expect=(1,))
     run("backup", "--config", config, "--out", str(backup))
     run("backup", "attest", "--out", str(backup), "--tool", "M365 Backup", "--location", "vault", "--by", "Dana")
-    run("attest", "CG-015", "--by", "Dana", "--statement", "nothing due", "--out", str(out))
+    run("attest", "CG-015", "--by", "Dana", "--statement", "nothing due", "--config", config)
     run("plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out))
     domain = json.loads((out / "plan.json").read_text("utf-8"))["primary_domain"]
     run("remediate", "--config", config, "--plan", str(out / "plan.json"), "--apply", "--confirm",
@@ -45,8 +45,10 @@ def test_audit_backup_plan_remediate_signoff_report_and_close_write_owner_only_f
     run("report", str(out / "run.json"))
     run("close", "--config", config, "--run", str(out / "run.json"), "--confirm", domain, expect=(1,))
     modes = _modes(out, backup, tmp_path / "logs")
+    kept = emu.config_path.parent / "attestations.json"  # kept with the configuration (closegate.attestations)
+    modes[str(kept)] = oct(kept.stat().st_mode & 0o777)
     for name in ("run.json", "report.html", "report.pdf", "junit.xml", "plan.json", "journal.jsonl",
-                 "signoffs.json", "attestations.json", "close-audit.json"):
+                 "signoffs.json", "close-audit.json"):
         assert str(out / name) in modes, name
     assert any("/backup/" in path for path in modes)
     assert {path: mode for path, mode in modes.items() if mode != "0o600"} == {}

@@ -24,10 +24,13 @@ from closegate.emulator import Emulator
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _clean(result: Any, *, command: str) -> str:
+def _clean(result: Any, *, command: str, data: bool = False) -> str:
     text = result.stdout + result.stderr
     found = sorted({f"U+{ord(c):04X}" for c in RAW.findall(text)})
     assert found == [], f"`closegate {command}` printed raw {found}"
+    # The scenario's 10,000-character user and 500-character app names are cut with a count, never shown
+    # whole (closegate.text.cut / cut_tokens); --json is the complete record, names and all.
+    assert data or not re.search(r"(A{201}|C{201})", text), f"`closegate {command}` printed a name of hundreds of characters"
     return text
 
 
@@ -44,12 +47,13 @@ def test_no_command_prints_a_tenant_string_raw(hostile: Emulator, tmp_path: Path
     def run(*args: str, expect: tuple[int, ...] = (0,)) -> str:
         result = runner.invoke(main, list(args))
         assert result.exit_code in expect, result.output
-        return _clean(result, command=" ".join(args[:2]))
+        return _clean(result, command=" ".join(args[:2]), data="--json" in args)
 
     doctor = run("doctor", "--config", config, expect=(0, 2))
     assert "[U+001B]]0;owned[U+0007]" in doctor and "[bold red]All checks PASS[/]" in doctor
     audit = run("audit", "--config", config, "--out", str(out), "--no-reports", expect=(1,))
     assert "[U+001B]]0;owned[U+0007]" in audit and "[bold red]All checks PASS[/]" in audit
+    assert re.search(r"C+…\(\+\d+ chars\)", audit)  # the app named with hundreds of Cs, cut with a count
     as_json = run("audit", "--config", config, "--out", str(tmp_path / "json"), "--json", "--no-reports", expect=(1,))
     assert "\\u001b]0;owned\\u0007" in as_json and json.loads(as_json)["tenant"]["name"].endswith("PASS[/]")
     plan = run("plan", "--config", config, "--run", str(out / "run.json"), "--out", str(out))
@@ -58,6 +62,10 @@ def test_no_command_prints_a_tenant_string_raw(hostile: Emulator, tmp_path: Path
     run("remediate", "--config", config, "--plan", str(out / "plan.json"), "--apply", "--confirm",
         "hostile.onmicrosoft.com", expect=(0, 1))
     run("signoff", "--run", str(out / "run.json"), "--by", "Carla \x1b]0;x\x07Diaz", "--role", "Officer \u202eRTL")
+    again = tmp_path / "again"
+    run("audit", "--config", config, "--out", str(again), "--no-reports", expect=(1,))
+    changed = run("diff", str(out / "run.json"), str(again / "run.json"), expect=(0, 1))
+    assert changed.startswith("A: ")
     closed = run("close", "--config", config, "--run", str(out / "run.json"), "--confirm", "hostile.onmicrosoft.com",
                  expect=(1,))
     assert "gate SHUT" in closed and "[U+001B]]0;owned[U+0007]" in closed

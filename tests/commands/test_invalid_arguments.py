@@ -29,8 +29,8 @@ def _files(root: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("args", [
-    ("attest", "CG-015", "--by", BAD, "--statement", "nothing due", "--out", "{out}"),
-    ("attest", "CG-015", "--by", "Dana", "--statement", BAD, "--out", "{out}"),
+    ("attest", "CG-015", "--by", BAD, "--statement", "nothing due", "--config", "{out}/closegate.toml"),
+    ("attest", "CG-015", "--by", "Dana", "--statement", BAD, "--config", "{out}/closegate.toml"),
     ("signoff", "--run", "{run}", "--by", BAD, "--role", "Compliance officer"),
     ("signoff", "--run", "{run}", "--by", "Carla Diaz", "--role", BAD),
     ("backup", "attest", "--out", "{out}", "--tool", BAD, "--location", "vault", "--by", "Dana"),
@@ -39,6 +39,7 @@ def test_an_argument_that_is_not_utf8_is_refused_in_one_line_and_nothing_is_writ
         tmp_path: Path, args: tuple[str, ...]) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    (out / "closegate.toml").write_text('[tenant]\nid = "contoso.onmicrosoft.com"\n', "utf-8")
     record = write_run(run(BackedUpTenant(), catalog(plugins=False), RunSettings(clock=lambda: NOW)), out,
                        reports=False)
     before = _files(tmp_path)
@@ -54,7 +55,7 @@ def test_the_real_command_line_refuses_undecodable_bytes(tmp_path: Path) -> None
     """Through the shell's bytes, as the issue typed it: no traceback, exit 2, no file."""
     by = os.fsdecode(b"\xed\xa0\x80x")
     result = subprocess.run([sys.executable, "-m", "closegate", "attest", "CG-015", "--by", by, "--statement", "s",
-                             "--out", str(tmp_path / "out")], capture_output=True, text=True, check=False,
+                             "--config", str(tmp_path / "closegate.toml")], capture_output=True, text=True, check=False,
                             env={**os.environ, "LC_ALL": "C.UTF-8"})
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

@@ -12,7 +12,6 @@ import click
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from rich.console import Console
 
 from closegate.commands import report as report_command
@@ -118,3 +117,38 @@ def test_report_on_a_real_terminal_says_while_the_pdf_renders(tmp_path: Path) ->
     assert "rendering report.pdf" in screen.stdout
     assert "page" in screen.stdout.split("rendering report.pdf", 1)[1]  # which page is being laid out
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
+def _damaged_pdf(path: Path) -> Path:
+    """A PDF whose every cross-reference offset is wrong: pypdf warns once per object while reading it."""
+    import io
+    import re
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(30):
+        writer.add_blank_page(200, 200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    cut = data.rfind(b"\nxref\n")
+    table = re.sub(rb"(\d{10}) 00000 n", lambda m: b"%010d 00000 n" % (int(m.group(1)) + 7), data[cut:])
+    path.write_bytes(data[:cut] + table)
+    return path
+
+
+def test_verify_of_a_damaged_pdf_says_so_in_one_line_without_the_libraries_warnings(tmp_path: Path) -> None:
+    # A subprocess: inside pytest, its log capture stands in for Python's last-resort stderr handler.
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run.json"
+    run.write_text(runs.demo().dumps(), encoding="utf-8")
+    damaged = [_damaged_pdf(tmp_path / "damaged.pdf"), tmp_path / "truncated.pdf"]
+    damaged[1].write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n9\n%%EOF\n")
+    for pdf in damaged:
+        result = subprocess.run([sys.executable, "-m", "closegate", "verify", str(run), "--report", str(pdf)],
+                                capture_output=True, text=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"},
+                                timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"MISMATCH {pdf}: ") and result.stderr.count("\n") == 1, result.stderr

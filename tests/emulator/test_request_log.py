@@ -133,3 +133,22 @@ def test_a_batch_refused_as_a_whole_runs_and_logs_no_inner_request(
     assert emu.state.users[uid].deleted_at is None  # refused before the DELETE ran, as Graph does
     assert [(e["path"], e["status"], e["batch"]) for e in emu.operator.request_log()] == [
         ("/v1.0/$batch", 400, None)]
+
+
+def test_the_write_tally_outlives_the_bounded_entries_and_counts_batched_writes() -> None:
+    from closegate.emulator.app import LogEntry, RequestLog
+
+    log = RequestLog(capacity=2)
+
+    def entry(method: str, path: str, status: int, batch: str | None = None) -> LogEntry:
+        return LogEntry(id=f"{method}{path}{status}", time="t", method=method, path=path, status=status, app_id="a",
+                        duration_ms=1.0, request_id="r", batch=batch)
+
+    log.add(entry("POST", "/v1.0/$batch", 200), entry("DELETE", "/users/u1", 204, "b"),
+            entry("DELETE", "/users/u2", 429, "b"))
+    log.add(entry("DELETE", "/v1.0/users/u2", 204), entry("GET", "/v1.0/users", 200))
+    assert len(log.entries()) == 2
+    assert sorted((w["method"], w["path"], w["status"], w["count"]) for w in log.writes()) == [
+        ("DELETE", "/users/u1", 204, 1), ("DELETE", "/users/u2", 429, 1), ("DELETE", "/v1.0/users/u2", 204, 1)]
+    log.clear()
+    assert log.writes() == []

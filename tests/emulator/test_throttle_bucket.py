@@ -120,5 +120,6 @@ def test_throttle_stats_count_every_resource_unit_charged(emulator_factory):
     state, svc, p, _ = _service(ru_per_window={"S": 4, "M": 4, "L": 4})
     for _ in range(3):
         call(svc, p, "GET", "/v1.0/users")
-    assert svc.throttle.stats() == {"requests": 3, "resource_units": 6, "throttled": 1}
+    assert svc.throttle.stats() == {"requests": 3, "resource_units": 6, "throttled": 1, "throttled_resource_units": 2,
+                                    "report_requests": 0, "report_requests_throttled": 0}
     assert body(call(svc, p, "GET", "/v1.0/domains"))["error"]["code"] == "TooManyRequests"

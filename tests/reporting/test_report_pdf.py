@@ -40,6 +40,19 @@ def test_pdf_ends_with_a_signoff_page(demo_pdfs: dict[str, bytes]) -> None:
     # The demo run is NOT READY: its sign-off page refuses approval (tests/reporting/test_report_approval.py).
     last = pages_of(demo_pdfs["a4"])[-1]
     assert "Sign-off" in last and "Run hash (SHA-256):" in last
+def test_pdf_ends_with_a_signoff_page_with_a_box_per_approver() -> None:
+    from closegate.reporting.pdf import render_pdf
+
+    last = pages_of(render_pdf(runs.ready()))[-1]
+    for words in ("Sign-off", "Approver 1", "Approver 2", "SIGNATURE", "DATE", "ROLE", "NAME"):
+        assert words in last
+
+
+def test_a_not_ready_report_has_nothing_to_approve_and_no_signature_field(demo_pdfs: dict[str, bytes]) -> None:
+    reader = PdfReader(io.BytesIO(demo_pdfs["a4"]))
+    last = pages_of(demo_pdfs["a4"])[-1]
+    assert "Sign-off" in last and "Nothing to approve" in last and "Approver 1" not in last
+    assert "/AcroForm" not in reader.trailer["/Root"]
 
 
 def test_pdf_metadata_names_the_run() -> None:
