@@ -40,7 +40,9 @@ def _rows_per_page(pdf: bytes) -> list[Counter[str]]:
 # leave one users row on a page and 570..590 one checks row.
 FILLERS = range(450, 600, 10)
 
-pytestmark = pytest.mark.slow
+# Fifteen PDF layouts in one fixture: about a minute on an idle machine, over the suite's 300 s on one
+# shared by other jobs (load 15 on 2 cores). The timeout is a hang guard, sized for a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")
