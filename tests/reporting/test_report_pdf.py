@@ -51,7 +51,7 @@ def test_pdf_ends_with_a_signoff_page_with_a_box_per_approver() -> None:
 def test_a_not_ready_report_has_nothing_to_approve_and_no_signature_field(demo_pdfs: dict[str, bytes]) -> None:
     reader = PdfReader(io.BytesIO(demo_pdfs["a4"]))
     last = pages_of(demo_pdfs["a4"])[-1]
-    assert "Sign-off" in last and "Nothing to approve" in last and "Approver 1" not in last
+    assert "Sign-off" in last and "Not for approval" in last and "cannot be approved" in last and "Approver 1" not in last
     assert "/AcroForm" not in reader.trailer["/Root"]
 
 
