@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,15 +244,7 @@ def load_settings(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"configuration file {path} does not exist",
-                          "pass the path of a closegate.toml (closegate init writes one)") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc})", "fix the syntax at that line") from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path} ({exc.strerror})", "check the path and its permissions") from exc
+    doc = tags.read_toml(path)
     for table, value in doc.items():
         if table == "emulator":
             continue

@@ -35,7 +35,7 @@ from typing import Any
 from closegate.errors import ConfigError, IntegrityError
 
 __all__ = ["DEFAULT_CONFIG", "FIELD", "RECORD_KEY_ENV", "Provenance", "RecordKey", "installation_key", "key_file",
-           "load_key"]
+           "load_key", "read_toml"]
 
 FIELD = "integrity"  # the member of a tagged JSON object that holds its tag
 _SCHEME = "hmac-sha256"
@@ -127,20 +127,24 @@ def installation_key(config: Path | None = None) -> RecordKey:
     path = config if config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     table: Mapping[str, Any] = {}
     if path is not None:
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"configuration file {path} does not exist",
-                              "pass the path of a closegate.toml (closegate init writes one)") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML ({exc})", "fix the syntax at that line") from exc
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path} ({exc.strerror})", "check the path and its permissions") from exc
-        records = doc.get("records", {})
+        records = read_toml(path).get("records", {})
         if not isinstance(records, dict):
             raise ConfigError(f"{path}: records must be a table", "write it as [records]")
         table = records
     return load_key(key_file(table, path.parent if path is not None else Path.cwd(), os.environ))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document at `path`; every failure a ConfigError naming the file (closegate.config uses it too)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist",
+                          "pass the path of a closegate.toml (closegate init writes one)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc})", "fix the syntax at that line") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror})", "check the path and its permissions") from exc
 
 
 def key_file(records: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> Path:
